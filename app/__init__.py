@@ -1,0 +1,3 @@
+"""Meeting Buddy core: models, links, store, session manager, export, settings, API, CLI."""
+
+__version__ = "0.1.0"
