@@ -1,0 +1,223 @@
+"""The `meeting-buddy` command line.
+
+Errors are one clear line on stderr and a non-zero exit (2 for bad input, 1 for failures),
+never a traceback. JSON output speaks the Meeting Buddy API contract.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from app import __version__
+from app.errors import MeetingBuddyError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def cmd_link_info(args: argparse.Namespace) -> int:
+    from app.links import parse_meeting_link
+
+    try:
+        print_json(parse_meeting_link(args.url).to_dict())
+    except MeetingBuddyError as exc:
+        print_json(exc.envelope())
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _open_store():
+    from app.paths import data_root
+    from app.store import Store
+
+    return Store(data_root())
+
+
+def cmd_sessions_list(args: argparse.Namespace) -> int:
+    from app.models import Platform, Status
+
+    if args.status and args.status not in {s.value for s in Status}:
+        raise CliError(f"--status must be one of {', '.join(s.value for s in Status)}", EXIT_USAGE)
+    if args.platform and args.platform not in {p.value for p in Platform}:
+        raise CliError(f"--platform must be one of {', '.join(p.value for p in Platform)}", EXIT_USAGE)
+    if not 1 <= args.limit <= 100 or args.offset < 0:
+        raise CliError("--limit must be 1 to 100 and --offset not negative", EXIT_USAGE)
+    page = _open_store().list_sessions(status=args.status, platform=args.platform,
+                                       limit=args.limit, offset=args.offset, search=args.search)
+    print_json({"data": [s.to_dict() for s in page.data], "total_count": page.total_count,
+                "has_more": page.has_more})
+    return EXIT_OK
+
+
+def _load_session(store, session_id: str):
+    from app.errors import SessionNotFound
+    from app.paths import validate_id
+
+    validate_id(session_id)
+    session = store.get_session(session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    return session
+
+
+def cmd_sessions_show(args: argparse.Namespace) -> int:
+    print_json(_load_session(_open_store(), args.session_id).to_dict())
+    return EXIT_OK
+
+
+def cmd_sessions_transcripts(args: argparse.Namespace) -> int:
+    store = _open_store()
+    _load_session(store, args.session_id)
+    print_json({"data": [t.to_dict() for t in store.transcripts(args.session_id)]})
+    return EXIT_OK
+
+
+def write_output(data: bytes, output: str | None, default_name: str) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output) if output else Path.cwd() / default_name
+    if target.is_dir():
+        target = target / default_name
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror}") from exc
+    print(str(target))
+
+
+def cmd_sessions_export(args: argparse.Namespace) -> int:
+    from app.export import export_filename, export_transcript
+
+    store = _open_store()
+    session = _load_session(store, args.session_id)
+    data = export_transcript(session, store.transcripts(session.session_id), args.format)
+    write_output(data, args.output, export_filename(session, args.format))
+    return EXIT_OK
+
+
+def cmd_sessions_delete(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.instance import InstanceLock
+    from app.paths import data_root
+    from app.sessions import SessionManager
+
+    store = _open_store()
+    session = _load_session(store, args.session_id)
+    lock = InstanceLock(data_root())
+    if not lock.acquire() and not session.is_terminal:
+        raise CliError(f"session {session.session_id} is running in Meeting Buddy; stop it there first")
+    try:
+        manager = SessionManager(store, recover=lock.held)
+        asyncio.run(manager.delete(session.session_id))
+    finally:
+        lock.release()
+    print(f"deleted {session.session_id}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from ui.main import run_gui
+
+    return run_gui(args)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meeting-buddy",
+        description="Local meeting recorder: a bot joins Teams, Zoom, Google Meet or Webex, "
+                    "records the meeting and transcribes it on this computer. "
+                    "With no command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"meeting-buddy {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("link-info", help="validate a meeting link and show what it points to")
+    p.add_argument("url")
+    p.set_defaults(func=cmd_link_info)
+
+    sessions = sub.add_parser("sessions", help="list, show, export or delete recorded sessions")
+    ssub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+    p = ssub.add_parser("list", help="sessions, newest first (JSON)")
+    p.add_argument("--status")
+    p.add_argument("--platform")
+    p.add_argument("--search", help="text in the session or its transcript")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--offset", type=int, default=0)
+    p.set_defaults(func=cmd_sessions_list)
+    p = ssub.add_parser("show", help="one session (JSON)")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_sessions_show)
+    p = ssub.add_parser("transcripts", help="a session's final transcript segments (JSON)")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_sessions_transcripts)
+    p = ssub.add_parser("export", help="export a transcript")
+    p.add_argument("session_id")
+    p.add_argument("--format", "-f", required=True, choices=["txt", "srt", "vtt", "json", "md", "docx"])
+    p.add_argument("--output", "-o", help="file or folder to write ('-' for stdout)")
+    p.set_defaults(func=cmd_sessions_export)
+    p = ssub.add_parser("delete", help="delete a session, its transcript and its files")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_sessions_delete)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Commands that live beside their subsystem register themselves here (recorder, bot, API).
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def _register_extras() -> None:
+    from app import cli_media
+
+    _EXTRA_COMMANDS[:] = [cli_media.register]
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_extras()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    func = getattr(args, "func", None) or cmd_gui
+    try:
+        return int(func(args) or 0)
+    except CliError as exc:
+        print(f"meeting-buddy: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except MeetingBuddyError as exc:
+        print(f"meeting-buddy: error: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE if exc.status < 500 else EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("meeting-buddy: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, details only with --verbose
+        logging.getLogger("app.cli").debug("unexpected error", exc_info=True)
+        print(f"meeting-buddy: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE

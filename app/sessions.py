@@ -1,0 +1,434 @@
+"""The SessionManager: the one owner of every session's state.
+
+It creates sessions, runs the work behind each one (a `SessionRunner`: the bot and recorder
+pipeline) as an asyncio task, and applies every change the runner reports through its
+`SessionControl` — status, participants, transcripts, logs, recording facts — to the store,
+then publishes it on the event bus. Nothing else writes a session row.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from app.errors import (IllegalTransition, MeetingBuddyError, SessionNotFound, StorageError,
+                        ValidationError)
+from app.events import EventBus
+from app.links import MeetingLink, parse_meeting_link
+from app.models import (DEFAULT_BOT_NAME, LogEntry, ParticipantEvent, Session, Status,
+                        TranscriptSegment)
+from app.paths import recording_dir, validate_id
+from app.store import Store
+from app.timeutil import iso, iso_now, parse_iso, utc_now
+
+log = logging.getLogger(__name__)
+
+LOG_LEVELS = ("info", "warning", "error")
+MAX_BOT_NAME = 100
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    meeting_link: str
+    bot_name: str = DEFAULT_BOT_NAME
+    transcription_enabled: bool = True
+    transcription_language: str = "en"
+    debug_mode: bool = False
+    metadata: dict[str, Any] | None = None
+
+    def validated(self) -> tuple["StartRequest", MeetingLink]:
+        link = parse_meeting_link(self.meeting_link)
+        name = (self.bot_name or "").strip()
+        if not name or len(name) > MAX_BOT_NAME or any(ord(c) < 32 for c in name):
+            raise ValidationError(
+                f"bot_name must be 1 to {MAX_BOT_NAME} printable characters", field="bot_name")
+        lang = (self.transcription_language or "").strip().lower()
+        if not (2 <= len(lang) <= 8 and lang.replace("-", "").isalpha()):
+            raise ValidationError("transcription_language must be a language code such as 'en'",
+                                  field="transcription_language")
+        return (StartRequest(link.normalized_link, name, bool(self.transcription_enabled), lang,
+                             bool(self.debug_mode), dict(self.metadata or {})), link)
+
+
+class SessionRunner(Protocol):
+    """The work behind a session (the bot and recorder pipeline).
+
+    `run` drives the session through `control` and returns once it has completed or failed.
+    It must watch `control.stop_requested` and leave gracefully when it is set.
+    """
+
+    async def run(self, control: "SessionControl") -> None: ...
+
+
+RunnerFactory = Callable[[Session, MeetingLink], SessionRunner]
+
+
+class SessionControl:
+    """What a runner may change about its own session. Safe to call from any thread."""
+
+    def __init__(self, manager: "SessionManager", session_id: str, link: MeetingLink) -> None:
+        self._manager = manager
+        self.session_id = session_id
+        self.link = link
+        self._stop = threading.Event()
+        self._stop_async: asyncio.Event | None = None
+
+    @property
+    def session(self) -> Session:
+        return self._manager.get(self.session_id)
+
+    @property
+    def output_dir(self):
+        return self._manager.output_dir(self.session)
+
+    # stop request, visible to threads and to coroutines
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def _request_stop(self) -> None:
+        self._stop.set()
+        if self._stop_async is not None:
+            self._stop_async.set()
+
+    async def wait_stop(self) -> None:
+        if self._stop_async is None:
+            self._stop_async = asyncio.Event()
+            if self._stop.is_set():
+                self._stop_async.set()
+        await self._stop_async.wait()
+
+    def set_status(self, status: Status) -> None:
+        self._manager._transition(self.session_id, status)
+
+    def fail(self, error_code: str, message: str) -> None:
+        self._manager._transition(self.session_id, Status.FAILED, error_code=error_code,
+                                  error_message=message)
+
+    def complete(self, end_reason: str) -> None:
+        self._manager._complete(self.session_id, end_reason)
+
+    def participant(self, name: str, event: str, *, is_bot: bool = False) -> None:
+        self._manager._participant(self.session_id, name, event, is_bot)
+
+    def transcript(self, *, text: str, start_time: float, end_time: float, is_partial: bool,
+                   speaker: str | None = None, confidence: float | None = None,
+                   language_code: str | None = None) -> None:
+        self._manager._transcript(self.session_id, text, start_time, end_time, is_partial,
+                                  speaker, confidence, language_code)
+
+    def log(self, level: str, message: str, **details: Any) -> None:
+        self._manager.log(self.session_id, level, message, **details)
+
+    def recording(self, **stats: Any) -> None:
+        self._manager._recording(self.session_id, stats)
+
+    def metadata(self, **values: Any) -> None:
+        self._manager._metadata(self.session_id, values)
+
+
+class SessionManager:
+    def __init__(self, store: Store, *, runner_factory: RunnerFactory | None = None,
+                 bus: EventBus | None = None, organization_id: str = "local",
+                 user_id: str = "local-user", stop_timeout: float = 60.0,
+                 recover: bool = True) -> None:
+        self.store = store
+        self.bus = bus or EventBus()
+        self.runner_factory = runner_factory
+        self.organization_id = validate_id(organization_id, field="organization_id")
+        self.user_id = user_id
+        self.stop_timeout = stop_timeout
+        self._lock = threading.RLock()
+        self._controls: dict[str, SessionControl] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        if recover:  # only the instance that owns the data folder may (see app.instance)
+            self.recover_interrupted()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, session_id: str) -> Session:
+        validate_id(session_id)
+        session = self.store.get_session(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        return session
+
+    def output_dir(self, session: Session):
+        return recording_dir(self.store.root, session.organization_id, session.session_id)
+
+    def is_running(self, session_id: str) -> bool:
+        task = self._tasks.get(session_id)
+        return task is not None and not task.done()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def recover_interrupted(self) -> list[str]:
+        """Sessions left mid-flight by a crash become failed/INTERRUPTED; their data stays."""
+        recovered = []
+        for session in self.store.non_terminal_sessions():
+            previous = session.transition(
+                Status.FAILED, error_code="INTERRUPTED",
+                error_message="Meeting Buddy stopped while this session was running")
+            session.leave_timestamp = session.leave_timestamp or session.updated_at
+            self.store.save_session(session)
+            self.store.add_log(LogEntry(session.session_id, "error",
+                                        f"Session interrupted while {previous.value}; recovered "
+                                        "as failed at start-up"))
+            recovered.append(session.session_id)
+        return recovered
+
+    def create(self, request: StartRequest) -> tuple[Session, MeetingLink]:
+        request, link = request.validated()
+        session = Session.create(
+            meeting_link=request.meeting_link, platform=link.platform,
+            bot_name=request.bot_name, transcription_enabled=request.transcription_enabled,
+            transcription_language=request.transcription_language,
+            debug_mode=request.debug_mode, organization_id=self.organization_id,
+            user_id=self.user_id, metadata=request.metadata)
+        self.store.save_session(session)
+        self._publish_status(session, None)
+        self.log(session.session_id, "info", f"Session created for {link.platform} meeting "
+                 f"{link.meeting_id}")
+        return session, link
+
+    def start(self, request: StartRequest) -> Session:
+        """Create a session and start its work; returns at once with status initializing.
+
+        Must be called from a running asyncio loop (the work is a task on it).
+        """
+        session, link = self.create(request)
+        control = SessionControl(self, session.session_id, link)
+        with self._lock:
+            self._controls[session.session_id] = control
+            self._tasks[session.session_id] = asyncio.get_running_loop().create_task(
+                self._run(control, session, link), name=f"session-{session.session_id}")
+        return session
+
+    async def _run(self, control: SessionControl, session: Session, link: MeetingLink) -> None:
+        sid = session.session_id
+        try:
+            if self.runner_factory is None:
+                raise _NoRunner()
+            runner = self.runner_factory(session, link)
+            await runner.run(control)
+            if not self.get(sid).is_terminal:
+                self.log(sid, "warning", "The session's work ended without a final status")
+                self._complete(sid, "STOP_REQUESTED" if control.stop_requested else "MEETING_ENDED")
+        except _NoRunner:
+            self._fail_if_running(sid, "SESSION_START_FAILED",
+                                  "No meeting bot is available in this installation")
+        except asyncio.CancelledError:
+            self._fail_if_running(sid, "INTERRUPTED", "The session was cancelled")
+            raise
+        except MeetingBuddyError as exc:
+            code = exc.code if exc.code != "INTERNAL_ERROR" else "SESSION_START_FAILED"
+            self._fail_if_running(sid, code, exc.message)
+        except Exception as exc:
+            log.exception("session %s crashed", sid)
+            current = self.store.get_session(sid)
+            code = "SESSION_START_FAILED" if current and current.status == "initializing" else "INTERNAL_ERROR"
+            self._fail_if_running(sid, code, f"Unexpected error: {type(exc).__name__}")
+        finally:
+            with self._lock:
+                self._controls.pop(sid, None)
+                self._tasks.pop(sid, None)
+
+    def _fail_if_running(self, sid: str, code: str, message: str) -> None:
+        session = self.store.get_session(sid)
+        if session is not None and not session.is_terminal:
+            self._transition(sid, Status.FAILED, error_code=code, error_message=message)
+
+    async def stop(self, session_id: str) -> Session:
+        """Stop a session: the bot leaves, pending work is finished, status completed.
+        Idempotent: a finished session is returned as it is."""
+        session = self.get(session_id)
+        if session.is_terminal:
+            return session
+        control = self._controls.get(session_id)
+        task = self._tasks.get(session_id)
+        if control is None or task is None:
+            # No work is running for it (e.g. created but never started): close it here.
+            self._complete(session_id, "STOP_REQUESTED")
+            return self.get(session_id)
+        self.log(session_id, "info", "Stop requested")
+        control._request_stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
+        except asyncio.TimeoutError:
+            self.log(session_id, "error",
+                     f"The session did not stop within {self.stop_timeout:.0f} s; ending it")
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        return self.get(session_id)
+
+    async def stop_all(self) -> None:
+        ids = list(self._tasks)
+        await asyncio.gather(*(self.stop(i) for i in ids), return_exceptions=True)
+
+    async def delete(self, session_id: str) -> None:
+        """Stop if running, then delete the session, its transcripts and its files."""
+        session = self.get(session_id)
+        if self.store.session_origin(session_id)[0] is False and not session.is_terminal:
+            await self.stop(session_id)
+        folder = self.output_dir(session)
+        if folder.exists():
+            try:
+                shutil.rmtree(folder)
+            except OSError as exc:
+                raise StorageError(f"Could not delete the recording folder: {exc.strerror}") from exc
+        self.store.delete_session(session_id)
+        self.bus.forget(session_id)
+
+    # -- changes reported by the runner ----------------------------------------------------
+
+    def _mutate(self, session_id: str, change: Callable[[Session], Any]) -> tuple[Session, Any]:
+        with self._lock:
+            session = self.get(session_id)
+            result = change(session)
+            self.store.save_session(session)
+            return session, result
+
+    def _transition(self, session_id: str, status: Status, **kw: Any) -> None:
+        def change(s: Session) -> Status:
+            previous = s.transition(status, **kw)
+            now = utc_now()
+            if status is Status.ACTIVE and s.join_timestamp is None:
+                s.join_timestamp = iso(now)
+            if status in (Status.LEAVING, Status.COMPLETED, Status.FAILED):
+                s.leave_timestamp = s.leave_timestamp or iso(now)
+            if status.is_terminal and s.join_timestamp:
+                joined = parse_iso(s.join_timestamp)
+                left = parse_iso(s.leave_timestamp)
+                s.total_duration_seconds = round(max(0.0, (left - joined).total_seconds()), 3)
+            return previous
+
+        with self._lock:
+            if status.is_terminal:
+                # Everyone still listed leaves with the session, so the history stays whole.
+                for name, info in list(self.get(session_id).current_participants.items()):
+                    self._participant(session_id, name, "left", bool(info.get("is_bot")))
+            session, previous = self._mutate(session_id, change)
+            self._publish_status(session, previous)
+        if status is Status.FAILED:
+            self.log(session_id, "error", f"Session failed: {kw.get('error_code')}: "
+                     f"{kw.get('error_message')}")
+
+    def _complete(self, session_id: str, end_reason: str) -> None:
+        with self._lock:
+            session = self.get(session_id)
+            if session.status != Status.LEAVING.value:
+                self._transition(session_id, Status.LEAVING)
+            self._transition(session_id, Status.COMPLETED, end_reason=end_reason)
+
+    def _participant(self, session_id: str, name: str, event: str, is_bot: bool) -> None:
+        if event not in ("joined", "left"):
+            raise ValueError(f"participant event must be joined or left, not {event!r}")
+        timestamp = iso_now()
+
+        def change(s: Session) -> bool:
+            if s.is_terminal:
+                return False  # a late report from a page that is closing
+            present = name in s.current_participants
+            if event == "joined" and present or event == "left" and not present:
+                return False  # repeated report from the page: nothing changed
+            if event == "joined":
+                s.current_participants[name] = {"joined_at": timestamp, "is_bot": is_bot}
+            else:
+                s.current_participants.pop(name, None)
+            s.participant_history.append({"participant_name": name, "event": event,
+                                          "timestamp": timestamp, "is_bot": is_bot})
+            s.touch()
+            return True
+
+        with self._lock:
+            session, changed = self._mutate(session_id, change)
+            if not changed:
+                return
+            self.store.add_participant_event(
+                ParticipantEvent(session_id, name, event, timestamp, is_bot))
+            self.bus.publish("participant", session_id, {
+                "session_id": session_id, "status": session.status,
+                "previous_status": session.status, "participant_name": name, "event": event,
+                "is_bot": is_bot, "timestamp": timestamp,
+                "error_message": session.error_message, "error_code": session.error_code})
+            self._publish_session(session)
+
+    def _transcript(self, session_id: str, text: str, start: float, end: float,
+                    is_partial: bool, speaker: str | None, confidence: float | None,
+                    language_code: str | None) -> None:
+        session = self.get(session_id)
+        language = language_code or session.transcription_language
+        transcript_id = None
+        if not is_partial:
+            seg = TranscriptSegment.create(session_id, text, start, end, speaker=speaker,
+                                           confidence=confidence, language_code=language)
+            self.store.add_transcript(seg)
+            transcript_id = seg.transcript_id
+        self.bus.publish("transcript", session_id, {
+            "session_id": session_id, "transcript_id": transcript_id, "text": text,
+            "speaker": speaker, "start_time": start, "end_time": end,
+            "confidence": None if is_partial else confidence, "language_code": language,
+            "is_partial": is_partial, "timestamp": iso_now()})
+
+    def log(self, session_id: str, level: str, message: str, **details: Any) -> None:
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {LOG_LEVELS}")
+        entry = LogEntry(session_id, level, message, details=details)
+        try:
+            self.store.add_log(entry)
+        except StorageError:
+            log.warning("could not store a log line of %s: %s", session_id, message)
+        getattr(log, "warning" if level == "warning" else level)("[%s] %s", session_id, message)
+        self.bus.publish("log", session_id, entry.to_dict())
+
+    _RECORDING_FIELDS = ("segment_count", "audio_file_count", "video_file_count",
+                         "total_size_bytes", "total_duration_seconds")
+
+    def _recording(self, session_id: str, stats: dict[str, Any]) -> None:
+        unknown = set(stats) - set(self._RECORDING_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown recording fields: {sorted(unknown)}")
+
+        def change(s: Session) -> None:
+            for key, value in stats.items():
+                setattr(s, key, value)
+            s.touch()
+
+        with self._lock:
+            session, _ = self._mutate(session_id, change)
+            self._publish_session(session)
+
+    def _metadata(self, session_id: str, values: dict[str, Any]) -> None:
+        def change(s: Session) -> None:
+            s.metadata.update(values)
+            s.touch()
+
+        with self._lock:
+            session, _ = self._mutate(session_id, change)
+            self._publish_session(session)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _publish_status(self, session: Session, previous: Status | None) -> None:
+        self.bus.publish("status", session.session_id, {
+            "session_id": session.session_id, "status": session.status,
+            "previous_status": previous.value if previous else None,
+            "timestamp": session.updated_at, "error_message": session.error_message,
+            "error_code": session.error_code})
+        self._publish_session(session)
+
+    def _publish_session(self, session: Session) -> None:
+        self.bus.publish("session", session.session_id, session.to_dict())
+
+
+class _NoRunner(Exception):
+    pass
+
+
+__all__ = ["SessionManager", "SessionControl", "SessionRunner", "StartRequest", "IllegalTransition"]

@@ -1,0 +1,296 @@
+"""SQLite store for sessions, final transcript segments, participant events and session logs.
+
+WAL mode, foreign keys on, schema versioned with `PRAGMA user_version`. The whole Session
+object is kept as JSON (every contract field survives as written) beside indexed columns for
+the queries lists and analytics need. Only the SessionManager writes session rows.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from app.errors import StorageError
+from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "meeting-buddy.sqlite3"
+
+# Each entry moves the schema from version i to i+1. Never edit a shipped step; append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        is_remote INTEGER NOT NULL DEFAULT 0,
+        remote_origin TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX sessions_created ON sessions(created_at DESC);
+    CREATE INDEX sessions_status ON sessions(status);
+    CREATE TABLE transcripts (
+        transcript_id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL NOT NULL,
+        speaker TEXT,
+        confidence REAL,
+        language_code TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX transcripts_session ON transcripts(session_id, start_time);
+    CREATE TABLE participant_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        participant_name TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN ('joined', 'left')),
+        is_bot INTEGER NOT NULL DEFAULT 0,
+        timestamp TEXT NOT NULL
+    );
+    CREATE INDEX participant_events_session ON participant_events(session_id, id);
+    CREATE TABLE session_logs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        level TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+        message TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        timestamp TEXT NOT NULL
+    );
+    CREATE INDEX session_logs_session ON session_logs(session_id, id);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    data: list[Session]
+    total_count: int
+    has_more: bool
+
+
+class Store:
+    """Thread-safe access to the database (one connection, serialized by a lock)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the data folder {self.root}: {exc.strerror}") from exc
+        self.path = self.root / DB_NAME
+        self.recovered_from: Path | None = None
+        self._lock = threading.RLock()
+        self._conn = self._open()
+
+    # -- opening, migrations, corruption -------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = self._connect()
+            conn.execute("PRAGMA quick_check").fetchone()
+            self._migrate(conn)
+            return conn
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StorageError(f"The database {self.path} is locked by another process") from exc
+            # A damaged file is moved aside, never deleted, and a fresh store takes its place.
+            backup = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            try:
+                conn.close()  # type: ignore[possibly-undefined]
+            except Exception:
+                pass
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    src.rename(Path(str(backup) + suffix))
+            log.error("Database %s was unreadable (%s); kept it as %s and started a fresh one",
+                      self.path, exc, backup)
+            self.recovered_from = backup
+            conn = self._connect()
+            self._migrate(conn)
+            return conn
+        except OSError as exc:
+            raise StorageError(f"Cannot open the database {self.path}: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"Cannot open the database {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"The database was written by a newer Meeting Buddy (schema {version}); "
+                "update the application")
+        for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {target}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, tuple(params))
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"Cannot write to the database: {exc}") from exc
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def save_session(self, session: Session, *, is_remote: bool = False,
+                     remote_origin: str | None = None) -> None:
+        self._write(
+            """INSERT INTO sessions (session_id, organization_id, platform, status, created_at,
+                   updated_at, is_remote, remote_origin, data)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(session_id) DO UPDATE SET
+                   organization_id=excluded.organization_id, platform=excluded.platform,
+                   status=excluded.status, created_at=excluded.created_at,
+                   updated_at=excluded.updated_at, is_remote=excluded.is_remote,
+                   remote_origin=excluded.remote_origin, data=excluded.data""",
+            (session.session_id, session.organization_id, session.platform, session.status,
+             session.created_at, session.updated_at, int(is_remote), remote_origin,
+             json.dumps(session.to_dict())),
+        )
+
+    def get_session(self, session_id: str) -> Session | None:
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM sessions WHERE session_id = ?",
+                                     (session_id,)).fetchone()
+        return Session.from_dict(json.loads(row["data"])) if row else None
+
+    def session_origin(self, session_id: str) -> tuple[bool, str | None]:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT is_remote, remote_origin FROM sessions WHERE session_id = ?",
+                (session_id,)).fetchone()
+        return (bool(row["is_remote"]), row["remote_origin"]) if row else (False, None)
+
+    def list_sessions(self, *, status: str | None = None, platform: str | None = None,
+                      limit: int = 20, offset: int = 0, search: str | None = None,
+                      include_remote: bool = True) -> SessionPage:
+        where, params = [], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if platform:
+            where.append("platform = ?")
+            params.append(platform)
+        if not include_remote:
+            where.append("is_remote = 0")
+        if search:
+            where.append("(data LIKE ? ESCAPE '\\' OR session_id IN "
+                         "(SELECT session_id FROM transcripts WHERE text LIKE ? ESCAPE '\\'))")
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self._lock:
+            total = self._conn.execute(f"SELECT COUNT(*) FROM sessions {clause}", params).fetchone()[0]
+            rows = self._conn.execute(
+                f"SELECT data FROM sessions {clause} ORDER BY created_at DESC, session_id DESC "
+                "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        data = [Session.from_dict(json.loads(r["data"])) for r in rows]
+        return SessionPage(data, total, offset + len(data) < total)
+
+    def all_sessions(self) -> list[Session]:
+        with self._lock:
+            rows = self._conn.execute("SELECT data FROM sessions ORDER BY created_at").fetchall()
+        return [Session.from_dict(json.loads(r["data"])) for r in rows]
+
+    def non_terminal_sessions(self) -> list[Session]:
+        terminal = (Status.COMPLETED.value, Status.FAILED.value)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT data FROM sessions WHERE status NOT IN (?, ?) AND is_remote = 0",
+                terminal).fetchall()
+        return [Session.from_dict(json.loads(r["data"])) for r in rows]
+
+    def delete_session(self, session_id: str) -> bool:
+        return self._write("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount > 0
+
+    # -- transcripts ---------------------------------------------------------------------
+
+    def add_transcript(self, seg: TranscriptSegment) -> None:
+        self._write(
+            """INSERT OR REPLACE INTO transcripts (transcript_id, session_id, text, start_time,
+                   end_time, speaker, confidence, language_code, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (seg.transcript_id, seg.session_id, seg.text, seg.start_time, seg.end_time,
+             seg.speaker, seg.confidence, seg.language_code, seg.created_at))
+
+    def replace_transcripts(self, session_id: str, segments: Iterable[TranscriptSegment]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute("DELETE FROM transcripts WHERE session_id = ?", (session_id,))
+                for seg in segments:
+                    self.add_transcript(seg)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def transcripts(self, session_id: str) -> list[TranscriptSegment]:
+        with self._lock:
+            rows = self._conn.execute(
+                """SELECT transcript_id, session_id, text, start_time, end_time, speaker,
+                          confidence, language_code, created_at
+                   FROM transcripts WHERE session_id = ? ORDER BY start_time, created_at""",
+                (session_id,)).fetchall()
+        return [TranscriptSegment(**dict(r)) for r in rows]
+
+    # -- participants and logs -----------------------------------------------------------
+
+    def add_participant_event(self, ev: ParticipantEvent) -> None:
+        self._write(
+            "INSERT INTO participant_events (session_id, participant_name, event, is_bot, timestamp)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (ev.session_id, ev.participant_name, ev.event, int(ev.is_bot), ev.timestamp))
+
+    def participant_events(self, session_id: str) -> list[ParticipantEvent]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT session_id, participant_name, event, is_bot, timestamp "
+                "FROM participant_events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [ParticipantEvent(r["session_id"], r["participant_name"], r["event"],
+                                 r["timestamp"], bool(r["is_bot"])) for r in rows]
+
+    def add_log(self, entry: LogEntry) -> None:
+        self._write(
+            "INSERT INTO session_logs (session_id, level, message, details, timestamp)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (entry.session_id, entry.level, entry.message, json.dumps(entry.details),
+             entry.timestamp))
+
+    def logs(self, session_id: str) -> list[LogEntry]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT session_id, level, message, details, timestamp FROM session_logs "
+                "WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [LogEntry(r["session_id"], r["level"], r["message"], r["timestamp"],
+                         json.loads(r["details"])) for r in rows]

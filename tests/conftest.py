@@ -1,0 +1,29 @@
+"""Shared fixtures: every test gets its own data folder, config folder and model cache."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("MEETING_BUDDY_DATA_DIR", str(data))
+    monkeypatch.setenv("MEETING_BUDDY_CONFIG_DIR", str(tmp_path / "config"))
+    # Assembled models are reused across tests (assembling costs time, not correctness).
+    monkeypatch.setenv("MEETING_BUDDY_MODEL_CACHE",
+                       os.environ.get("MEETING_BUDDY_MODEL_CACHE", str(REPO / ".cache" / "models")))
+    return data
+
+
+@pytest.fixture
+def store(isolated_dirs):
+    from app.store import Store
+
+    s = Store(isolated_dirs)
+    yield s
+    s.close()

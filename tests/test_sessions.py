@@ -1,0 +1,237 @@
+"""SessionManager: the single writer. These tests drive it with small scripted runners that
+stand in for the bot pipeline (tested end to end elsewhere), to pin down the manager's own
+bookkeeping: statuses, participants, transcripts, logs, stop, delete, recovery, events."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from app.errors import InvalidMeetingLink, SessionNotFound, ValidationError
+from app.events import AsyncSubscription
+from app.models import Status
+from app.sessions import SessionManager, StartRequest
+
+LINK = "https://meet.google.com/abc-defg-hij"
+
+
+class ScriptedRunner:
+    """Walks the happy path, reports people and speech, then waits for a stop."""
+
+    def __init__(self, session, link, *, end_by_itself=False):
+        self.end_by_itself = end_by_itself
+
+    async def run(self, control):
+        control.set_status(Status.JOINING)
+        control.set_status(Status.ACTIVE)
+        control.participant("Alice", "joined")
+        control.participant("Alice", "joined")  # repeated page report: ignored
+        control.participant("Notetaker", "joined", is_bot=True)
+        control.set_status(Status.RECORDING)
+        # transcripts arrive from a worker thread, like the transcriber's
+        worker = threading.Thread(target=lambda: (
+            control.transcript(text="hello every", start_time=0.5, end_time=1.0, is_partial=True),
+            control.transcript(text="hello everyone", start_time=0.5, end_time=1.4,
+                               is_partial=False, speaker="Alice", confidence=0.91)))
+        worker.start()
+        worker.join()
+        control.recording(segment_count=1, audio_file_count=1, video_file_count=1,
+                          total_size_bytes=1234, total_duration_seconds=1.5)
+        control.log("info", "recording started", segment=1)
+        if self.end_by_itself:
+            control.participant("Alice", "left")
+            control.complete("MEETING_ENDED")
+            return
+        await control.wait_stop()
+        control.set_status(Status.LEAVING)
+        control.complete("STOP_REQUESTED")
+
+
+def manager_with(store, factory=ScriptedRunner, **kw):
+    return SessionManager(store, runner_factory=factory, **kw)
+
+
+async def wait_status(manager, sid, *statuses, timeout=5):
+    for _ in range(int(timeout / 0.01)):
+        if manager.get(sid).status in statuses:
+            return manager.get(sid)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"status stayed {manager.get(sid).status}")
+
+
+def test_start_returns_initializing_at_once_then_runs_and_stops(store):
+    async def scenario():
+        manager = manager_with(store)
+        events = AsyncSubscription(manager.bus, asyncio.get_running_loop(), kinds={"status"})
+        session = manager.start(StartRequest(LINK, bot_name="Scribe"))
+        assert session.status == "initializing"
+        assert session.platform == "google_meet" and session.bot_name == "Scribe"
+        await wait_status(manager, session.session_id, "recording")
+        stopped = await manager.stop(session.session_id)
+        assert stopped.status == "completed"
+        assert stopped.metadata["end_reason"] == "STOP_REQUESTED"
+        assert stopped.join_timestamp and stopped.leave_timestamp
+        assert stopped.total_duration_seconds is not None and stopped.total_duration_seconds >= 0
+        assert stopped.segment_count == 1 and stopped.total_size_bytes == 1234
+        # everyone still present leaves with the session
+        assert stopped.current_participants == {}
+        history = [(h["participant_name"], h["event"]) for h in stopped.participant_history]
+        assert history == [("Alice", "joined"), ("Notetaker", "joined"), ("Alice", "left"),
+                           ("Notetaker", "left")]
+        assert stopped.participant_history[1]["is_bot"] is True
+        seq = []
+        while (ev := await events.get(timeout=0.1)) is not None:
+            seq.append(ev.data["status"])
+        assert seq == ["initializing", "joining", "active", "recording", "leaving", "completed"]
+        # idempotent
+        again = await manager.stop(session.session_id)
+        assert again.to_dict() == stopped.to_dict()
+        finals = store.transcripts(session.session_id)
+        assert [(t.text, t.speaker, t.confidence) for t in finals] == [("hello everyone", "Alice", 0.91)]
+        assert len(store.participant_events(session.session_id)) == 4
+        assert any(l.message == "recording started" for l in store.logs(session.session_id))
+
+    asyncio.run(scenario())
+
+
+def test_transcript_events_mark_partials_and_finals(store):
+    async def scenario():
+        manager = manager_with(store, lambda s, l: ScriptedRunner(s, l, end_by_itself=True))
+        got = []
+        manager.bus.subscribe(lambda e: got.append(e.data), kinds={"transcript"})
+        session = manager.start(StartRequest(LINK))
+        done = await wait_status(manager, session.session_id, "completed")
+        assert done.metadata["end_reason"] == "MEETING_ENDED"
+        assert [(e["is_partial"], e["transcript_id"] is None, e["confidence"]) for e in got] == [
+            (True, True, None), (False, False, 0.91)]
+        assert got[1]["language_code"] == "en" and got[1]["speaker"] == "Alice"
+
+    asyncio.run(scenario())
+
+
+def test_without_a_bot_the_session_fails_cleanly(store):
+    async def scenario():
+        manager = SessionManager(store)
+        session = manager.start(StartRequest(LINK))
+        failed = await wait_status(manager, session.session_id, "failed")
+        assert failed.error_code == "SESSION_START_FAILED"
+        assert "bot" in failed.error_message
+
+    asyncio.run(scenario())
+
+
+def test_a_crashing_runner_fails_the_session_with_a_code(store):
+    class Crashing:
+        def __init__(self, *a):
+            pass
+
+        async def run(self, control):
+            control.set_status(Status.JOINING)
+            raise RuntimeError("boom")
+
+    async def scenario():
+        manager = manager_with(store, Crashing)
+        session = manager.start(StartRequest(LINK))
+        failed = await wait_status(manager, session.session_id, "failed")
+        assert failed.error_code == "INTERNAL_ERROR"
+        assert failed.error_message == "Unexpected error: RuntimeError"
+
+    asyncio.run(scenario())
+
+
+def test_a_runner_that_ignores_stop_is_ended_after_the_timeout(store):
+    class Deaf:
+        def __init__(self, *a):
+            pass
+
+        async def run(self, control):
+            control.set_status(Status.JOINING)
+            await asyncio.sleep(3600)
+
+    async def scenario():
+        manager = manager_with(store, Deaf, stop_timeout=0.2)
+        session = manager.start(StartRequest(LINK))
+        await wait_status(manager, session.session_id, "joining")
+        stopped = await manager.stop(session.session_id)
+        assert stopped.status == "failed" and stopped.error_code == "INTERRUPTED"
+        assert any("did not stop" in l.message for l in store.logs(session.session_id))
+
+    asyncio.run(scenario())
+
+
+def test_bad_requests_are_refused_and_create_nothing(store):
+    manager = manager_with(store)
+    with pytest.raises(InvalidMeetingLink) as err:
+        manager.create(StartRequest("http://meet.google.com/abc-defg-hij"))
+    assert err.value.details["field"] == "meeting_link"
+    with pytest.raises(ValidationError) as err:
+        manager.create(StartRequest(LINK, bot_name="  "))
+    assert err.value.details["field"] == "bot_name"
+    with pytest.raises(ValidationError):
+        manager.create(StartRequest(LINK, transcription_language="english please"))
+    assert store.list_sessions().total_count == 0
+
+
+def test_unknown_and_malformed_ids(store):
+    manager = manager_with(store)
+    with pytest.raises(SessionNotFound):
+        manager.get("mbsess_doesnotexist")
+    with pytest.raises(ValidationError):
+        manager.get("../../etc/passwd")
+
+
+def test_crash_recovery_marks_live_sessions_interrupted_and_keeps_data(isolated_dirs):
+    from app.store import Store
+
+    store = Store(isolated_dirs)
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK))
+    manager._transition(session.session_id, Status.JOINING)
+    manager._transition(session.session_id, Status.ACTIVE)
+    manager._transition(session.session_id, Status.RECORDING)
+    manager._transcript(session.session_id, "kept words", 0, 1, False, None, 0.8, None)
+    done, _ = manager.create(StartRequest(LINK))
+    manager._complete(done.session_id, "STOP_REQUESTED")
+    store.close()  # the process "dies" here
+
+    reopened = Store(isolated_dirs)
+    manager2 = manager_with(reopened)
+    recovered = manager2.get(session.session_id)
+    assert recovered.status == "failed" and recovered.error_code == "INTERRUPTED"
+    assert [t.text for t in reopened.transcripts(session.session_id)] == ["kept words"]
+    assert manager2.get(done.session_id).status == "completed"  # finished ones untouched
+
+
+def test_delete_removes_session_transcripts_and_files(store):
+    async def scenario():
+        manager = manager_with(store)
+        session = manager.start(StartRequest(LINK))
+        await wait_status(manager, session.session_id, "recording")
+        folder = manager.output_dir(manager.get(session.session_id))
+        folder.mkdir(parents=True)
+        (folder / "audio_0001.ogg").write_bytes(b"x")
+        await manager.delete(session.session_id)
+        assert not folder.exists()
+        with pytest.raises(SessionNotFound):
+            manager.get(session.session_id)
+        assert store.transcripts(session.session_id) == []
+
+    asyncio.run(scenario())
+
+
+def test_async_subscription_resumes_from_a_sequence_number(store):
+    async def scenario():
+        manager = manager_with(store, lambda s, l: ScriptedRunner(s, l, end_by_itself=True))
+        session = manager.start(StartRequest(LINK))
+        await wait_status(manager, session.session_id, "completed")
+        everything = manager.bus.history(session.session_id)
+        middle = everything[3].seq
+        sub = AsyncSubscription(manager.bus, asyncio.get_running_loop(),
+                                session_id=session.session_id, after_seq=middle)
+        replay = []
+        while (ev := await sub.get(timeout=0.05)) is not None:
+            replay.append(ev.seq)
+        assert replay == [e.seq for e in everything[4:]]
+
+    asyncio.run(scenario())

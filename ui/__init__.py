@@ -1,0 +1,1 @@
+"""Qt widgets of Meeting Buddy: main window, session views, settings, tray."""
