@@ -1,15 +1,14 @@
-# The two commands of the README. Both install what is missing first (Debian packages and
-# a virtual environment in .venv), so they work on a fresh Debian machine.
+# Shortcuts for the README's commands (the scripts install what is missing first).
 .PHONY: demo test setup bench
 
 setup:
 	bash scripts/setup.sh
 
-demo: setup
+demo:
 	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
 
-bench: setup
-	.venv/bin/python -m bench.run
+bench:
+	bash scripts/setup.sh && .venv/bin/python -m bench.run
