@@ -1,0 +1,394 @@
+"""Meeting links: validate one, tell its platform, find its meeting id and passcode, and
+build the web-client URL the bot opens.
+
+Only HTTPS links whose host really is a platform's (equal to one of its domains, or a
+subdomain of one by whole labels) are accepted; anything else fails with InvalidMeetingLink
+or UnsupportedPlatform, so a pasted link can never send the bot to another site.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+from urllib.parse import quote, unquote
+
+from app.errors import InvalidMeetingLink, UnsupportedPlatform
+from app.models import Platform
+
+MAX_LINK_LENGTH = 2048
+
+# Domains per platform: a link's host must equal one of them or be a subdomain of one.
+PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
+    Platform.TEAMS.value: ("teams.microsoft.com", "teams.live.com", "teams.microsoft.us"),
+    Platform.ZOOM.value: ("zoom.us", "zoomgov.com"),
+    Platform.GOOGLE_MEET.value: ("meet.google.com",),
+    Platform.WEBEX.value: ("webex.com",),
+}
+
+NOT_HTTPS_URL = "Meeting link must be a valid HTTPS URL"
+UNSUPPORTED = (
+    "Unsupported meeting platform: only Microsoft Teams, Zoom, Google Meet and Webex "
+    "links are accepted"
+)
+
+_HOST_RE = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*", re.ASCII
+)
+_PASSCODE_RE = re.compile(r"[\x21-\x7e]+")
+_MAX_PASSCODE_LENGTH = 256
+# Teams thread ids such as 19:meeting_NjQ0...@thread.v2, once url-decoded.
+_TEAMS_THREAD_RE = re.compile(r"[A-Za-z0-9][\x21-\x7e]{0,511}", re.ASCII)
+_TEAMS_MEET_ID_RE = re.compile(r"[A-Za-z0-9]{6,64}", re.ASCII)
+_ZOOM_NUMBER_RE = re.compile(r"[0-9]{9,11}", re.ASCII)
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
+_EVENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,255}", re.ASCII)
+_MEET_CODE_RE = re.compile(r"[a-z]{3}-[a-z]{4}-[a-z]{3}", re.ASCII)
+_MEET_NICKNAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
+
+_TEAMS_MEETUP_JOIN = re.compile(r"/l/meetup-join/([^/]*)(?:/[^/]*)?/?")
+_TEAMS_MEET = re.compile(r"/meet/([^/]*)/?")
+_TEAMS_LAUNCH = re.compile(r"/light-meetings/launch/?")
+# (path shape, kind): the numeric kinds carry a 9-11 digit meeting number.
+_ZOOM_SHAPES = (
+    (re.compile(r"/j/([^/]*)/?"), "j"),
+    (re.compile(r"/w/([^/]*)/?"), "w"),
+    (re.compile(r"/wc/([^/]*)/join/?"), "wc"),
+    (re.compile(r"/wc/join/([^/]*)/?"), "wc"),
+    (re.compile(r"/my/([^/]*)/?"), "my"),
+)
+_MEET_PATH = re.compile(r"/(lookup/)?([^/]*)/?")
+_WEBEX_PATH_ID_SHAPES = (
+    re.compile(r"/meet/([^/]*)/?"),
+    re.compile(r"/wbxmjs/joinservice/sites/[^/]+/meeting/download/([^/]*)/?"),
+    re.compile(r"/webappng/sites/[^/]+/meeting/(?:[^/]+/)*([^/]*)"),
+)
+_WEBEX_JPHP = re.compile(r"/[^/]+/j\.php")
+
+
+@dataclass(frozen=True)
+class MeetingLink:
+    platform: str  # an app.models.Platform value
+    meeting_id: str
+    passcode: str | None
+    join_url: str  # the web-client URL the bot opens
+    normalized_link: str  # canonical link to store and show
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A link split the way a browser splits it, after the common checks."""
+
+    host: str  # lowercase, no port
+    path: str
+    query: str | None  # None when the link has no '?'
+    fragment: str | None  # None when the link has no '#'
+
+    def url(self, *, fragment: bool) -> str:
+        text = f"https://{self.host}{self.path}"
+        if self.query is not None:
+            text += f"?{self.query}"
+        if fragment and self.fragment is not None:
+            text += f"#{self.fragment}"
+        return text
+
+
+def parse_meeting_link(link: str) -> MeetingLink:
+    """Validate a meeting link; raises InvalidMeetingLink or UnsupportedPlatform only."""
+    parts = _split(link)
+    platform = _platform_of(parts.host)
+    if platform is None:
+        raise UnsupportedPlatform(UNSUPPORTED)
+    return _PARSERS[platform](parts)
+
+
+def detect_platform(link: str) -> str | None:
+    """The platform of a valid supported link, else None; never raises."""
+    try:
+        return parse_meeting_link(link).platform
+    except (InvalidMeetingLink, UnsupportedPlatform):
+        return None
+
+
+# --- common checks -------------------------------------------------------------------
+
+
+def _split(link: object) -> _Parts:
+    if not isinstance(link, str):
+        raise InvalidMeetingLink(NOT_HTTPS_URL)
+    text = link.strip()
+    if not text:
+        raise InvalidMeetingLink("Meeting link is empty")
+    if len(text) > MAX_LINK_LENGTH:
+        raise InvalidMeetingLink(f"Meeting link is too long (at most {MAX_LINK_LENGTH} characters)")
+    if any(_is_forbidden_char(char) for char in text):
+        raise InvalidMeetingLink("Meeting link must not contain spaces or control characters")
+    # Browsers read a backslash as a slash, which would move the host: never accept one.
+    if text[:8].lower() != "https://" or "\\" in text:
+        raise InvalidMeetingLink(NOT_HTTPS_URL)
+    rest = text[8:]
+    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
+    authority_end = min(ends, default=len(rest))
+    authority, rest = rest[:authority_end], rest[authority_end:]
+    rest, hash_mark, fragment = rest.partition("#")
+    path, question_mark, query = rest.partition("?")
+    return _Parts(
+        host=_host(authority),
+        path=path,
+        query=query if question_mark else None,
+        fragment=fragment if hash_mark else None,
+    )
+
+
+def _is_forbidden_char(char: str) -> bool:
+    # Categories C* (control, format such as zero-width or bidi overrides, surrogates,
+    # private, unassigned) and Z* (separators) hide what a link really says.
+    return char.isspace() or unicodedata.category(char)[0] in "CZ"
+
+
+def _host(authority: str) -> str:
+    if not authority:
+        raise InvalidMeetingLink(NOT_HTTPS_URL)
+    if "@" in authority:
+        raise InvalidMeetingLink("Meeting link must not contain a user name or password")
+    if authority.startswith("["):
+        end = authority.find("]")
+        host, port = authority[: end + 1], authority[end + 1 :]
+    else:
+        host, colon, port = authority.partition(":")
+        port = colon + port
+    _check_port(port)
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise InvalidMeetingLink("Meeting link has a malformed host name") from None
+        return host  # a well-formed address, which no platform uses
+    if not host.isascii():
+        raise InvalidMeetingLink("Meeting link host must use plain ASCII letters, digits and dots")
+    host = host.lower()
+    if len(host) > 253 or not _HOST_RE.fullmatch(host):
+        raise InvalidMeetingLink("Meeting link has a malformed host name")
+    if any(label.startswith("xn--") for label in host.split(".")):
+        raise InvalidMeetingLink("Meeting link host must not be an internationalized (xn--) name")
+    return host
+
+
+def _check_port(port: str) -> None:
+    if port in ("", ":443"):
+        return
+    if re.fullmatch(r":[0-9]{1,5}", port, re.ASCII):
+        raise InvalidMeetingLink("Meeting link must not name a port other than 443")
+    raise InvalidMeetingLink(NOT_HTTPS_URL)
+
+
+def _belongs(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def _platform_of(host: str) -> str | None:
+    for platform, domains in PLATFORM_HOSTS.items():
+        if any(_belongs(host, domain) for domain in domains):
+            return platform
+    return None
+
+
+def _query_value(query: str | None, *names: str) -> str | None:
+    """First non-empty value among `names` (keys compared case-insensitively).
+
+    '+' stays a plus: meeting links are not form posts, and passcodes may hold one.
+    """
+    if not query:
+        return None
+    wanted = {name.lower() for name in names}
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        if unquote(key).lower() in wanted and value:
+            return unquote(value)
+    return None
+
+
+def _passcode(query: str | None, *names: str) -> str | None:
+    value = _query_value(query, *names)
+    if value is None:
+        return None
+    if len(value) > _MAX_PASSCODE_LENGTH:
+        raise InvalidMeetingLink(
+            f"This meeting link's passcode is too long (at most {_MAX_PASSCODE_LENGTH} characters)"
+        )
+    if not _PASSCODE_RE.fullmatch(value):
+        raise InvalidMeetingLink("This meeting link's passcode has characters a passcode cannot have")
+    return value
+
+
+def _meeting_id(raw: str, pattern: re.Pattern[str], platform_name: str, shape: str = "") -> str:
+    """`raw` when it fits `pattern`; `shape` says what a well-formed id looks like."""
+    if not raw:
+        raise InvalidMeetingLink(f"This {platform_name} link has no meeting id")
+    if not pattern.fullmatch(raw):
+        raise InvalidMeetingLink(f"This {platform_name} link's meeting id is malformed{shape}")
+    return raw
+
+
+# --- Microsoft Teams -----------------------------------------------------------------
+
+
+def _parse_teams(parts: _Parts) -> MeetingLink:
+    meeting_id, passcode = _teams_meeting(parts, allow_launch=True)
+    # The web client reads the whole link (context, passcode, fragment): keep all of it.
+    link = parts.url(fragment=True)
+    return MeetingLink(Platform.TEAMS.value, meeting_id, passcode, link, link)
+
+
+def _teams_meeting(parts: _Parts, *, allow_launch: bool) -> tuple[str, str | None]:
+    found = _teams_shape(parts.path, parts.query, allow_launch)
+    if found is None and parts.fragment and parts.fragment.startswith("/"):
+        # The /v2/?meetingjoin=true#/l/meetup-join/... form carries the meeting in the fragment.
+        fragment_path, _, fragment_query = parts.fragment.partition("?")
+        found = _teams_shape(fragment_path, fragment_query, allow_launch)
+    if found is None:
+        raise InvalidMeetingLink("This Microsoft Teams link has no meeting id")
+    meeting_id, passcode = found
+    return meeting_id, passcode or _passcode(parts.query, "p")
+
+
+def _teams_shape(path: str, query: str | None, allow_launch: bool) -> tuple[str, str | None] | None:
+    if match := _TEAMS_MEETUP_JOIN.fullmatch(path):
+        thread = unquote(match.group(1))
+        return _meeting_id(thread, _TEAMS_THREAD_RE, "Microsoft Teams"), _passcode(query, "p")
+    if match := _TEAMS_MEET.fullmatch(path):
+        return _meeting_id(match.group(1), _TEAMS_MEET_ID_RE, "Microsoft Teams"), _passcode(query, "p")
+    if allow_launch and _TEAMS_LAUNCH.fullmatch(path):
+        return _teams_coords(query)
+    return None
+
+
+def _teams_coords(query: str | None) -> tuple[str, str | None]:
+    """Meeting id (and passcode) from the base64 JSON `coords` of a light-meetings link."""
+    broken = InvalidMeetingLink("This Microsoft Teams link's meeting coordinates cannot be read")
+    raw = _query_value(query, "coords")
+    if raw is None:
+        raise InvalidMeetingLink("This Microsoft Teams link has no meeting id")
+    try:
+        standard = raw.replace("-", "+").replace("_", "/")
+        text = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True).decode("utf-8")
+        coords = _json_object(text)
+        if coords is None:
+            # Some Teams builds percent-encode the JSON before base64.
+            coords = _json_object(unquote(text))
+    except ValueError:
+        raise broken from None
+    if coords is None:
+        raise broken
+    for key in ("threadId", "conversationId"):
+        value = coords.get(key)
+        if isinstance(value, str) and _TEAMS_THREAD_RE.fullmatch(value):
+            return value, None
+    meeting_url = coords.get("meetingUrl")
+    if not isinstance(meeting_url, str):
+        raise broken
+    try:
+        inner = _split(meeting_url)
+        if _platform_of(inner.host) != Platform.TEAMS.value:
+            raise broken
+        return _teams_meeting(inner, allow_launch=False)
+    except InvalidMeetingLink:
+        raise broken from None
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+# --- Zoom ------------------------------------------------------------------------------
+
+
+def _parse_zoom(parts: _Parts) -> MeetingLink:
+    passcode = _passcode(parts.query, "pwd")
+    if parts.host == "events.zoom.us":
+        return _zoom_event(parts, passcode)
+    for shape, kind in _ZOOM_SHAPES:
+        if match := shape.fullmatch(parts.path):
+            break
+    else:
+        raise InvalidMeetingLink("This Zoom link has no meeting id")
+    pwd_query = f"?pwd={quote(passcode, safe='')}" if passcode else ""
+    if kind == "my":
+        name = _meeting_id(match.group(1), _NAME_RE, "Zoom")
+        link = f"https://{parts.host}/my/{name}{pwd_query}"
+        return MeetingLink(Platform.ZOOM.value, name, passcode, link, link)
+    number = _meeting_id(match.group(1), _ZOOM_NUMBER_RE, "Zoom", " (it must be 9 to 11 digits)")
+    web_client_host = "app.zoomgov.com" if _belongs(parts.host, "zoomgov.com") else "app.zoom.us"
+    shown_path = f"/wc/{number}/join" if kind == "wc" else f"/{kind}/{number}"
+    return MeetingLink(
+        platform=Platform.ZOOM.value,
+        meeting_id=number,
+        passcode=passcode,
+        join_url=f"https://{web_client_host}/wc/{number}/join{pwd_query}",
+        normalized_link=f"https://{parts.host}{shown_path}{pwd_query}",
+    )
+
+
+def _zoom_event(parts: _Parts, passcode: str | None) -> MeetingLink:
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if not segments or not _EVENT_ID_RE.fullmatch(segments[-1]):
+        raise InvalidMeetingLink("This Zoom Events link has no event id")
+    # Zoom Events pages are their own web client: open the link as it is.
+    link = parts.url(fragment=True)
+    return MeetingLink(Platform.ZOOM.value, segments[-1], passcode, link, link)
+
+
+# --- Google Meet -----------------------------------------------------------------------
+
+
+def _parse_google_meet(parts: _Parts) -> MeetingLink:
+    match = _MEET_PATH.fullmatch(parts.path)
+    code = match.group(2).lower() if match else ""
+    if not code:
+        raise InvalidMeetingLink("This Google Meet link has no meeting code")
+    if _MEET_CODE_RE.fullmatch(code):
+        link = f"https://meet.google.com/{code}"
+    elif match.group(1) and _MEET_NICKNAME_RE.fullmatch(code):
+        # A lookup nickname only resolves through /lookup/, so it stays there.
+        link = f"https://meet.google.com/lookup/{code}"
+    else:
+        raise InvalidMeetingLink("This Google Meet link's meeting code must look like abc-defg-hij")
+    return MeetingLink(Platform.GOOGLE_MEET.value, code, None, link, link)
+
+
+# --- Webex -----------------------------------------------------------------------------
+
+
+def _parse_webex(parts: _Parts) -> MeetingLink:
+    if parts.host == "webex.com":
+        raise InvalidMeetingLink("This Webex link has no site name (expected <site>.webex.com)")
+    if _WEBEX_JPHP.fullmatch(parts.path):
+        raw_id = _query_value(parts.query, "MTID") or ""
+    else:
+        matches = (shape.fullmatch(parts.path) for shape in _WEBEX_PATH_ID_SHAPES)
+        match = next((found for found in matches if found), None)
+        if match is None:
+            raise InvalidMeetingLink("This Webex link has no meeting id")
+        raw_id = match.group(1)
+    meeting_id = _meeting_id(raw_id, _NAME_RE, "Webex")
+    link = parts.url(fragment=False)
+    passcode = _passcode(parts.query, "pwd", "password")
+    return MeetingLink(Platform.WEBEX.value, meeting_id, passcode, link, link)
+
+
+_PARSERS: dict[str, Callable[[_Parts], MeetingLink]] = {
+    Platform.TEAMS.value: _parse_teams,
+    Platform.ZOOM.value: _parse_zoom,
+    Platform.GOOGLE_MEET.value: _parse_google_meet,
+    Platform.WEBEX.value: _parse_webex,
+}
