@@ -1,0 +1,60 @@
+"""Helpers for test suites that drive QtWebEngine pages against the simulator.
+
+QtWebEngine reads its Chromium flags once per process, when the first QApplication starts,
+and pytest-qt keeps one QApplication for the whole session. So every test module that
+points a browser at the simulator must use the same port: `session_port()` picks one per
+process, `configure_qtwebengine()` sets the flags for it (call it while the test module is
+imported, before any QApplication exists), and each module starts its MeetingSimulator on
+that port and stops it when done.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import socket
+
+from recorder.simulator.hosts import chromium_host_flag, host_resolver_rules
+
+
+class QtWebEngineAlreadyStarted(RuntimeError):
+    """A QApplication already runs with Chromium flags that do not reach the simulator."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+@functools.lru_cache(maxsize=None)
+def session_port() -> int:
+    """One simulator port for this whole process."""
+    return free_port()
+
+
+def chromium_flags_for(port: int) -> str:
+    """The Chromium flag that sends every simulated platform host to 127.0.0.1:port."""
+    return chromium_host_flag(port)
+
+
+def configure_qtwebengine(port: int | None = None) -> int:
+    """Points QtWebEngine at the simulator on `port` (default: session_port()).
+
+    Before the QApplication exists it sets the environment the way the bot's runtime does;
+    afterwards it only checks that the running application already has the mapping.
+    Returns the port to start the simulator on.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from recorder.bot.runtime import prepare_qtwebengine_environment
+
+    port = session_port() if port is None else port
+    if chromium_flags_for(port) in os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""):
+        return port
+    if QApplication.instance() is not None:
+        raise QtWebEngineAlreadyStarted(
+            "QtWebEngine already started without the simulator's host mapping; call "
+            "recorder.simulator.testing.configure_qtwebengine() before the QApplication exists"
+        )
+    prepare_qtwebengine_environment(host_resolver_rules(port))
+    return port

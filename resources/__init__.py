@@ -1,0 +1,1 @@
+"""Data shipped with Meeting Buddy: selector packs, bot scripts, simulator pages."""
