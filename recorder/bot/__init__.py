@@ -1,0 +1,12 @@
+"""The meeting bot: a QtWebEngine page per session that joins Teams, Zoom, Google Meet or
+Webex, follows who is there and who speaks, taps the meeting audio and leaves on its own.
+
+    prepare_qtwebengine_environment(rules)   # before the QApplication exists
+    bot = MeetingBot(BotConfig(join_url, platform), audio_sink=...)
+    bot.start(); ...; bot.leave(); bot.close()
+"""
+from recorder.bot.bot import MeetingBot
+from recorder.bot.config import BotConfig, LeaveTimers
+from recorder.bot.runtime import prepare_qtwebengine_environment
+
+__all__ = ["BotConfig", "LeaveTimers", "MeetingBot", "prepare_qtwebengine_environment"]

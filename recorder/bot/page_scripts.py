@@ -1,0 +1,80 @@
+"""The scripts injected into the meeting page, built from resources/bot/ and a selector pack.
+
+Two scripts, both at DocumentCreation (before the page's own code):
+- the audio tap, in the main world of every frame (it must wrap the page's RTCPeerConnection);
+- the bridge, in the isolated ApplicationWorld of the top frame: qwebchannel.js, the page
+  driver and the bridge proper. Only this world holds the QWebChannel.
+The two talk through CustomEvents whose names carry a per-session random token.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtWebEngineCore import QWebEngineScript
+
+from recorder.bot.assets import BOT_SCRIPTS, read_text
+from recorder.bot.pcm import SAMPLE_RATE
+from recorder.bot.selector_pack import SelectorPack
+
+BRIDGE_OBJECT = "meetingBuddyBot"
+CHUNK_SAMPLES = SAMPLE_RATE // 10      # 100 ms per chunk
+TICK_MS = 400                          # page observer period
+HEARTBEAT_MS = 2000                    # an unchanged state is still reported this often, so a
+                                       # click the page ignored is tried again
+MAX_QUEUED = 400                       # page messages held until the channel is up
+
+
+@dataclass(frozen=True)
+class PageScripts:
+    tap: QWebEngineScript
+    bridge: QWebEngineScript
+
+
+def _qwebchannel_js() -> str:
+    f = QFile(":/qtwebchannel/qwebchannel.js")
+    if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError("qwebchannel.js is missing from the Qt resources")
+    try:
+        return bytes(f.readAll().data()).decode("utf-8")
+    finally:
+        f.close()
+
+
+def _call(path: str, config: dict) -> str:
+    """A resources/bot script (a parenthesised function expression) applied to its config."""
+    source = read_text(BOT_SCRIPTS / path).rstrip().rstrip(";")
+    return f"{source}({json.dumps(config)});\n"
+
+
+def _script(name: str, source: str, world: QWebEngineScript.ScriptWorldId, subframes: bool) -> QWebEngineScript:
+    script = QWebEngineScript()
+    script.setName(name)
+    script.setSourceCode(source)
+    script.setWorldId(world)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setRunsOnSubFrames(subframes)
+    return script
+
+
+def build_page_scripts(pack: SelectorPack) -> PageScripts:
+    token = secrets.token_hex(8)
+    events = {
+        "audioEvent": f"mb-audio-{token}",
+        "logEvent": f"mb-log-{token}",
+        "messagePrefix": f"mb-{token}:",
+    }
+    tap = _call("audio_tap.js", {**events, "sampleRate": SAMPLE_RATE, "chunkSamples": CHUNK_SAMPLES,
+                                 "processorName": f"mb-tap-{token}"})
+    bridge = "\n".join([
+        _qwebchannel_js(),
+        read_text(BOT_SCRIPTS / "page_driver.js"),
+        _call("bridge.js", {**events, "objectName": BRIDGE_OBJECT, "tickMs": TICK_MS,
+                            "heartbeatMs": HEARTBEAT_MS, "maxQueued": MAX_QUEUED, "pack": pack.data}),
+    ])
+    return PageScripts(
+        tap=_script("meeting-buddy-audio-tap", tap, QWebEngineScript.ScriptWorldId.MainWorld, True),
+        bridge=_script("meeting-buddy-bridge", bridge, QWebEngineScript.ScriptWorldId.ApplicationWorld, False),
+    )

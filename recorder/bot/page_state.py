@@ -1,0 +1,63 @@
+"""The page observer's report (resources/bot/page_driver.js `observe()`), typed."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from recorder.bot.roster import Participant
+
+
+class PageStateError(ValueError):
+    """The observer's report is not the documented JSON."""
+
+
+@dataclass(frozen=True)
+class PageState:
+    url: str = ""
+    title: str = ""
+    online: bool = True
+    flags: dict[str, str] = field(default_factory=dict)   # landmark -> matcher that hit
+    name_input: str | None = None       # current value of the name field, None if absent
+    email_input: str | None = None      # likewise, where a guest must give an email
+    join_button: str | None = None
+    interstitial: str | None = None     # a screen in the way before admission
+    prompt: str | None = None           # a dialog in the way in the meeting
+    mic_off: bool | None = None         # None: no microphone control on screen
+    camera_off: bool | None = None
+    participants: tuple[Participant, ...] = ()
+    speakers: tuple[str, ...] = ()
+
+    def has(self, landmark: str) -> bool:
+        return landmark in self.flags
+
+    @classmethod
+    def from_json(cls, text: str) -> "PageState":
+        try:
+            data = json.loads(text)
+            return cls(
+                url=str(data.get("url", "")),
+                title=str(data.get("title", "")),
+                online=bool(data.get("online", True)),
+                flags={str(k): str(v) for k, v in dict(data.get("flags") or {}).items()},
+                name_input=_opt_str(data.get("name_input")),
+                email_input=_opt_str(data.get("email_input")),
+                join_button=_opt_str(data.get("join_button")),
+                interstitial=_opt_str(data.get("interstitial")),
+                prompt=_opt_str(data.get("prompt")),
+                mic_off=_opt_bool(data.get("mic_off")),
+                camera_off=_opt_bool(data.get("camera_off")),
+                participants=tuple(
+                    Participant(str(p["name"]), bool(p.get("self")), bool(p.get("bot")))
+                    for p in data.get("participants") or () if str(p.get("name", "")).strip()),
+                speakers=tuple(str(s) for s in data.get("speakers") or () if s),
+            )
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise PageStateError(f"unreadable page state: {exc}") from None
+
+
+def _opt_str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_bool(value) -> bool | None:
+    return None if value is None else bool(value)

@@ -1,0 +1,137 @@
+"""Selector packs: per-platform data telling the page driver where each landmark is.
+
+A pack is `resources/selectors/<platform>.json`. Web clients change often, so every
+landmark holds several fallback matchers, and no selector or screen text lives in code.
+The matcher forms are documented in `resources/bot/page_driver.js`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from recorder.bot.assets import SELECTOR_PACKS
+
+# Landmarks that are lists of matchers.
+MATCHER_LISTS = (
+    "interstitials", "meeting_prompts", "name_input", "email_input", "join_buttons", "lobby", "admitted", "denied", "sign_in",
+    "blocked", "invalid", "removed", "ended", "reconnecting", "leave", "leave_confirm",
+)
+REQUIRED = ("name_input", "join_buttons", "lobby", "admitted", "leave", "participants")
+_MATCHER_KEYS = {"css", "text", "url", "title", "attr", "above"}
+_TOGGLE_KEYS = {"turn_off", "is_off"}
+_PARTICIPANT_KEYS = {"items", "name", "strip", "self", "bot", "open"}
+_NAME_RULE_KEYS = {"css", "attr"}
+_TOP_KEYS = {"platform", "frames", "mic", "camera", "speaking", "participants", "guest_email", *MATCHER_LISTS}
+
+
+class SelectorPackError(ValueError):
+    """A selector pack is missing, unreadable or malformed."""
+
+
+@dataclass(frozen=True)
+class SelectorPack:
+    platform: str
+    data: dict[str, Any]
+
+    def url_markers(self, landmark: str) -> tuple[str, ...]:
+        """The address fragments of a landmark (e.g. the sign-in page a join redirects to)."""
+        return tuple(m["url"].lower() for m in self.data.get(landmark, ()) if "url" in m)
+
+    @property
+    def guest_email(self) -> str | None:
+        """What to type where a platform requires a guest's email (Webex)."""
+        return self.data.get("guest_email")
+
+
+def load_pack(platform: str) -> SelectorPack:
+    if not re.fullmatch(r"[a-z_]+", platform or ""):
+        raise SelectorPackError(f"unknown platform {platform!r}")
+    path = SELECTOR_PACKS / f"{platform}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SelectorPackError(f"no selector pack for platform {platform!r} ({path})") from None
+    except (OSError, ValueError) as exc:
+        raise SelectorPackError(f"selector pack {path} cannot be read: {exc}") from None
+    validate(data, str(path))
+    if data["platform"] != platform:
+        raise SelectorPackError(f"{path}: declares platform {data['platform']!r}, expected {platform!r}")
+    return SelectorPack(platform, data)
+
+
+def validate(data: Any, where: str) -> None:
+    def fail(msg: str) -> None:
+        raise SelectorPackError(f"{where}: {msg}")
+
+    if not isinstance(data, dict):
+        fail("a pack is a JSON object")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        fail(f"unknown keys {sorted(unknown)}")
+    if not isinstance(data.get("platform"), str):
+        fail("'platform' must be a string")
+    for key in REQUIRED:
+        if key not in data:
+            fail(f"missing {key!r}")
+    _strings(data.get("frames", []), "frames", fail)
+    if "email_input" in data and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", str(data.get("guest_email", ""))):
+        fail("'email_input' needs a 'guest_email' address to type")
+    for key in MATCHER_LISTS:
+        if key in data:
+            _matchers(data[key], key, fail)
+    for key in ("mic", "camera"):
+        if key in data:
+            toggle = data[key]
+            if not isinstance(toggle, dict) or set(toggle) - _TOGGLE_KEYS:
+                fail(f"{key!r} holds only {sorted(_TOGGLE_KEYS)}")
+            for part, matchers in toggle.items():
+                _matchers(matchers, f"{key}.{part}", fail)
+    _participants(data["participants"], fail)
+    if "speaking" in data:
+        speaking = data["speaking"]
+        if not isinstance(speaking, dict) or set(speaking) != {"indicators"}:
+            fail("'speaking' holds exactly 'indicators'")
+        _matchers(speaking["indicators"], "speaking.indicators", fail)
+        if any("css" not in m for m in speaking["indicators"]):
+            fail("every speaking indicator needs 'css'")
+
+
+def _strings(value: Any, key: str, fail) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        fail(f"{key!r} must be a list of non-empty strings")
+
+
+def _matchers(value: Any, key: str, fail) -> None:
+    if not isinstance(value, list) or not value:
+        fail(f"{key!r} must be a non-empty list of matchers")
+    for m in value:
+        if not isinstance(m, dict) or not m or set(m) - _MATCHER_KEYS:
+            fail(f"{key!r}: {m!r} is not a matcher (keys: {sorted(_MATCHER_KEYS)})")
+        if not ({"css", "text", "url", "title"} & set(m)):
+            fail(f"{key!r}: {m!r} needs css, text, url or title")
+        if not all(isinstance(v, str) and v for k, v in m.items() if k != "above"):
+            fail(f"{key!r}: {m!r} values must be non-empty strings")
+        if "above" in m and ("attr" not in m or not isinstance(m["above"], (int, float))):
+            fail(f"{key!r}: {m!r}: 'above' is a number and needs 'attr'")
+
+
+def _participants(value: Any, fail) -> None:
+    if not isinstance(value, dict) or set(value) - _PARTICIPANT_KEYS:
+        fail(f"'participants' holds only {sorted(_PARTICIPANT_KEYS)}")
+    _strings(value.get("items"), "participants.items", fail)
+    rules = value.get("name")
+    if not isinstance(rules, list) or not rules:
+        fail("'participants.name' must be a non-empty list of name rules")
+    for rule in rules:
+        if not isinstance(rule, dict) or set(rule) - _NAME_RULE_KEYS:
+            fail(f"participants.name: {rule!r} holds only {sorted(_NAME_RULE_KEYS)}")
+    for pattern in value.get("strip", []):
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            fail(f"participants.strip: {pattern!r} is not a regular expression ({exc})")
+    for key in ("self", "bot", "open"):
+        if key in value:
+            _matchers(value[key], f"participants.{key}", fail)
