@@ -1,0 +1,144 @@
+"""Session endpoints: start, list, show, stop, purge, transcripts, export, import."""
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.errors import error_responses
+from app.api.schemas import (FormatName, ImportBody, PlatformName, SessionOut, SessionPageOut,
+                             StartSessionBody, StatusName, TranscriptListOut)
+from app.errors import SessionNotFound, ValidationError
+from app.export import FORMATS, export_filename, export_transcript
+from app.models import Session, TranscriptSegment
+from app.paths import validate_id
+from app.sessions import SessionManager, StartRequest
+from app.sync import SessionReadOnly, import_session
+
+MAX_OFFSET = 2 ** 31 - 1
+UNNAMED_ORIGIN = "unspecified"
+
+router = APIRouter(tags=["sessions"])
+
+
+def manager_of(request: Request) -> SessionManager:
+    return request.app.state.manager
+
+
+Manager = Annotated[SessionManager, Depends(manager_of)]
+
+
+def load_session(manager: SessionManager, session_id: str) -> Session:
+    """The session, or SESSION_NOT_FOUND, for malformed ids too (nothing about why leaks)."""
+    try:
+        validate_id(session_id)
+    except ValidationError:
+        raise SessionNotFound(session_id[:128]) from None
+    return manager.get(session_id)
+
+
+async def _stop(manager: SessionManager, session_id: str) -> dict[str, Any]:
+    session = load_session(manager, session_id)
+    if not session.is_terminal and manager.store.session_origin(session_id)[0]:
+        raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; "
+                              "stop it there")
+    return (await manager.stop(session_id)).to_dict()
+
+
+@router.post("/sessions", status_code=201, response_model=SessionOut,
+             summary="Start a bot session", responses=error_responses(413, 422))
+async def start_session(body: StartSessionBody, manager: Manager) -> dict[str, Any]:
+    """Returns at once with status `initializing`; the bot starts behind it."""
+    return manager.start(StartRequest(**body.model_dump())).to_dict()
+
+
+@router.get("/sessions", response_model=SessionPageOut, summary="List sessions, newest first",
+            responses=error_responses(422))
+async def list_sessions(
+    manager: Manager,
+    # Optional, but not nullable: absent means "any" (the document lists no null value).
+    status: Annotated[StatusName, Query()] = None,
+    platform: Annotated[PlatformName, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> dict[str, Any]:
+    page = manager.store.list_sessions(status=status, platform=platform, limit=limit, offset=offset)
+    return {"data": [s.to_dict() for s in page.data], "total_count": page.total_count,
+            "has_more": page.has_more}
+
+
+@router.get("/sessions/{session_id}", response_model=SessionOut, summary="One session",
+            responses=error_responses(404, 422))
+async def get_session(session_id: str, manager: Manager) -> dict[str, Any]:
+    return load_session(manager, session_id).to_dict()
+
+
+@router.post("/sessions/{session_id}/stop", response_model=SessionOut, summary="Stop a session",
+             responses=error_responses(404, 409, 422))
+async def stop_session(session_id: str, manager: Manager) -> dict[str, Any]:
+    """The bot leaves, pending transcription is saved, status `completed`. Idempotent."""
+    return await _stop(manager, session_id)
+
+
+@router.delete("/sessions/{session_id}", response_model=SessionOut,
+               summary="Stop a session, or remove it with purge=true",
+               responses={204: {"description": "Purged: the session, its transcripts and files "
+                                               "are gone"},
+                          **error_responses(404, 409, 422)})
+async def stop_or_purge_session(session_id: str, manager: Manager,
+                                purge: bool = False) -> Any:
+    if not purge:
+        return await _stop(manager, session_id)
+    load_session(manager, session_id)
+    await manager.delete(session_id)
+    return Response(status_code=204)
+
+
+@router.get("/sessions/{session_id}/transcripts", response_model=TranscriptListOut,
+            summary="Final transcript segments, by start time",
+            responses=error_responses(404, 422))
+async def transcripts(session_id: str, manager: Manager) -> dict[str, Any]:
+    load_session(manager, session_id)
+    return {"data": [t.to_dict() for t in manager.store.transcripts(session_id)]}
+
+
+_EXPORT_CONTENT = {
+    fmt.content_type.split(";")[0]: {"schema": ({"type": "object"} if key == "json"
+                                                else {"type": "string", "format": "binary"})}
+    for key, fmt in FORMATS.items()
+}
+
+
+@router.get("/sessions/{session_id}/transcripts/export", response_class=Response,
+            summary="Export the transcript as a file",
+            responses={200: {"description": "The file, with a Content-Disposition file name",
+                             "content": _EXPORT_CONTENT},
+                       **error_responses(404, 422)})
+async def export(session_id: str, manager: Manager,
+                 fmt: Annotated[FormatName, Query(alias="format")]) -> Response:
+    session = load_session(manager, session_id)
+    segments = manager.store.transcripts(session_id)
+    # DOCX of a long meeting takes a moment: keep it off the event loop.
+    data = await asyncio.to_thread(export_transcript, session, segments, fmt)
+    return Response(data, media_type=FORMATS[fmt].content_type, headers={
+        "Content-Disposition": f'attachment; filename="{export_filename(session, fmt)}"'})
+
+
+@router.put("/sessions/{session_id}", response_model=SessionOut,
+            summary="Import a session and its transcripts (sync)",
+            responses={201: {"model": SessionOut, "description": "Created"},
+                       **error_responses(409, 413, 422)})
+async def import_(session_id: str, body: ImportBody, manager: Manager,
+                  response: Response) -> dict[str, Any]:
+    """Stores a read-only copy of another Meeting Buddy's session. Idempotent; an existing
+    copy is replaced only by a newer updated_at (200 either way, 201 when new)."""
+    if body.session.session_id != session_id:
+        raise ValidationError("session.session_id must be the session id of the path",
+                              field="session.session_id")
+    session = Session.from_dict(body.session.model_dump())
+    segments = [TranscriptSegment(**{**t.model_dump(), "session_id": t.session_id or session_id})
+                for t in body.transcripts]
+    result = import_session(manager, session, segments, body.origin or UNNAMED_ORIGIN)
+    response.status_code = 201 if result.outcome == "created" else 200
+    return result.session.to_dict()

@@ -1,0 +1,335 @@
+"""Request and response bodies of the REST API, as pydantic models.
+
+They drive FastAPI's validation and the published OpenAPI document. Request bodies are
+strict (no type coercion) and refuse unknown fields, so a typo is an error, not a silent
+default.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from app.export import FORMATS
+from app.models import DEFAULT_BOT_NAME, Platform, Status
+from app.sessions import MAX_BOT_NAME
+from app.timeutil import iso
+
+StatusName = Literal[tuple(s.value for s in Status)]  # type: ignore[valid-type]
+PlatformName = Literal[tuple(p.value for p in Platform)]  # type: ignore[valid-type]
+FormatName = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"  # app.paths.validate_id's rule, for the schema
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _unicode_text(cls, value: Any) -> Any:
+        # JSON can escape half of a surrogate pair; such text cannot be stored or exported.
+        if _has_lone_surrogate(value):
+            raise ValueError("text must be valid Unicode (it holds a lone surrogate)")
+        return value
+
+
+# -- timestamps ----------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _utc_timestamp(value: str) -> str:
+    """An RFC 3339 timestamp, normalized to the contract's UTC form with a Z."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError("must be an ISO 8601 timestamp with a time zone, e.g. 2025-12-11T10:00:00Z")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, zone = match.group(7) or ".0", match.group(8).upper()
+    try:
+        offset = timedelta(0) if zone == "Z" else (
+            (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        moment = datetime(year, month, day, hour, minute, min(second, 59),  # a leap second
+                          int(float(fraction) * 1_000_000), tzinfo=timezone(offset))
+        return iso(moment)  # type: ignore[return-value]
+    except (ValueError, OverflowError):
+        raise ValueError("is not a real date and time") from None
+
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}),
+                      AfterValidator(_utc_timestamp)]
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+Seconds = Annotated[float, Field(allow_inf_nan=False)]
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    type: Literal["client_error", "server_error"]
+    status: int
+    details: dict[str, Any]
+    trace_id: str
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class ErrorEnvelope(BaseModel):
+    success: Literal[False]
+    error: ErrorBody
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+class StartSessionBody(_Strict):
+    meeting_link: str = Field(description="HTTPS link of a Teams, Zoom, Google Meet or Webex meeting",
+                              max_length=4096)
+    bot_name: str = Field(DEFAULT_BOT_NAME, min_length=1, max_length=MAX_BOT_NAME)
+    transcription_enabled: bool = True
+    transcription_language: str = Field("en", min_length=2, max_length=8,
+                                        description="language code such as en or de")
+    debug_mode: bool = Field(False, description="(ours) keep extra diagnostics for this session")
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description="(ours) free-form data kept with the session")
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    organization_id: str
+    user_id: str
+    meeting_link: str
+    platform: PlatformName
+    bot_name: str
+    status: StatusName
+    transcription_enabled: bool
+    transcription_language: str
+    debug_mode: bool
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    updated_at: str = Field(json_schema_extra={"format": "date-time"})
+    join_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
+    leave_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
+    total_duration_seconds: Optional[float]
+    segment_count: Optional[int]
+    audio_file_count: Optional[int]
+    video_file_count: Optional[int]
+    total_size_bytes: Optional[int]
+    output_directory: str
+    error_message: Optional[str]
+    error_code: Optional[str]
+    metadata: dict[str, Any]
+    current_participants: dict[str, Any]
+    participant_history: list[dict[str, Any]]
+
+
+class SessionPageOut(BaseModel):
+    data: list[SessionOut]
+    total_count: int
+    has_more: bool
+
+
+class TranscriptOut(BaseModel):
+    transcript_id: str
+    session_id: str
+    text: str
+    confidence: Optional[float]
+    start_time: float
+    end_time: float
+    speaker: Optional[str]
+    language_code: str
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class TranscriptListOut(BaseModel):
+    data: list[TranscriptOut]
+
+
+# -- import (PUT /sessions/{id}) ------------------------------------------------------------
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class SessionIn(_Strict):
+    """A whole Session as another Meeting Buddy serves it; every field present."""
+
+    session_id: Identifier
+    organization_id: Identifier
+    user_id: str = Field(max_length=256)
+    meeting_link: str = Field(max_length=4096)
+    platform: PlatformName
+    bot_name: str = Field(max_length=MAX_BOT_NAME)
+    status: StatusName
+    transcription_enabled: bool
+    transcription_language: str = Field(max_length=16)
+    debug_mode: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    join_timestamp: Optional[Timestamp]
+    leave_timestamp: Optional[Timestamp]
+    total_duration_seconds: Optional[Annotated[Seconds, Field(ge=0)]]
+    segment_count: Optional[Count]
+    audio_file_count: Optional[Count]
+    video_file_count: Optional[Count]
+    total_size_bytes: Optional[Count]
+    output_directory: str = Field(max_length=1024)
+    error_message: Optional[str] = Field(max_length=4096)
+    error_code: Optional[str] = Field(max_length=64)
+    metadata: dict[str, Any]
+    current_participants: dict[str, Any]
+    participant_history: list[dict[str, Any]]
+
+
+class TranscriptIn(_Strict):
+    transcript_id: Identifier
+    session_id: Optional[Identifier] = Field(None, description="must be the path's id when given")
+    text: str
+    confidence: Optional[Annotated[Seconds, Field(ge=0, le=1)]]
+    start_time: Seconds
+    end_time: Seconds
+    speaker: Optional[str] = Field(max_length=256)
+    language_code: str = Field(max_length=16)
+    created_at: Timestamp
+
+
+class ImportBody(_Strict):
+    session: SessionIn
+    transcripts: list[TranscriptIn] = Field(default_factory=list)
+    origin: Optional[str] = Field(None, min_length=1, max_length=512,
+                                  description="where the session comes from (an instance name or URL)")
+
+
+# -- analytics -------------------------------------------------------------------------------
+
+class SummaryOut(BaseModel):
+    session_count: int
+    completed_count: int
+    failed_count: int
+    active_count: int
+    total_duration_hours: float
+    avg_duration_minutes: float
+    by_platform: dict[str, int]
+
+
+class TrendPointOut(BaseModel):
+    period: str = Field(description="first day of the period, YYYY-MM-DD")
+    session_count: int
+    completed_count: int
+    failed_count: int
+    total_duration_hours: float
+    avg_duration_minutes: float
+
+
+class TrendsOut(BaseModel):
+    granularity: Literal["day", "week", "month"]
+    data: list[TrendPointOut]
+
+
+class BucketOut(BaseModel):
+    label: str
+    min_seconds: float
+    max_seconds: Optional[float]
+    count: int
+    percentage: float
+
+
+class DurationDistributionOut(BaseModel):
+    total: int
+    buckets: list[BucketOut]
+
+
+class BreakdownItemOut(BaseModel):
+    label: str
+    count: int
+    percentage: float
+
+
+class StatusBreakdownOut(BaseModel):
+    dimension: Literal["status"]
+    total: int
+    items: list[BreakdownItemOut]
+
+
+class ActiveSessionOut(BaseModel):
+    session_id: str
+    meeting_link: str
+    platform: PlatformName
+    status: StatusName
+    bot_name: str
+    join_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
+    current_participants: dict[str, Any]
+    duration_so_far_seconds: Optional[float] = Field(description="null until the bot has joined")
+
+
+# -- SSE events (the `data:` JSON of each event) ---------------------------------------------
+
+class StatusEventData(BaseModel):
+    session_id: str
+    status: StatusName
+    previous_status: Optional[StatusName]
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+    error_message: Optional[str]
+    error_code: Optional[str]
+
+
+class ParticipantEventData(StatusEventData):
+    participant_name: str
+    event: Literal["joined", "left"]
+    is_bot: bool = Field(description="(ours) the participant is a bot, e.g. this one")
+
+
+class TranscriptEventData(BaseModel):
+    session_id: str
+    transcript_id: Optional[str] = Field(description="null while partial")
+    text: str
+    speaker: Optional[str]
+    start_time: float
+    end_time: float
+    confidence: Optional[float] = Field(description="null while partial")
+    language_code: str
+    is_partial: bool
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class LogEventData(BaseModel):
+    session_id: str
+    level: Literal["info", "warning", "error"]
+    message: str
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+    details: dict[str, Any]
+
+
+class CloseEventData(BaseModel):
+    reason: Literal["session_ended", "remote_copy"] = Field(
+        description="session_ended: completed or failed; remote_copy (ours): the session is a "
+                    "copy from another Meeting Buddy, whose own server streams its events")
+
+
+def sse_schema(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
+    """One SSE event as OpenAPI describes it: `event`, `id` and `data` (JSON of a model)."""
+    return {"oneOf": [{
+        "type": "object",
+        "required": ["event", "id", "data"],
+        "properties": {
+            "event": {"const": name},
+            "id": {"type": "string", "pattern": "^[0-9]+$",
+                   "description": "send it back as Last-Event-ID to resume after this event"},
+            "data": {"type": "string", "contentMediaType": "application/json",
+                     "contentSchema": model.model_json_schema()},
+        },
+    } for name, model in {**events, "close": CloseEventData}.items()]}

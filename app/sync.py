@@ -1,0 +1,263 @@
+"""Sync with a remote Meeting Buddy API: push this computer's finished sessions, pull the
+remote's sessions as read-only copies.
+
+Rules: a session belongs to the Meeting Buddy that recorded it. Copies of another's sessions
+are stored marked remote (with their origin) and are read-only here: they cannot be stopped,
+and an import never replaces a session this computer owns. Between two copies the newer
+`updated_at` wins; equal means unchanged, so syncing twice changes nothing. Pushes wait in
+a queue file in the data root while the remote cannot be reached.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from app.errors import MeetingBuddyError, StorageError, ValidationError
+from app.models import Platform, Session, Status, TranscriptSegment
+from app.paths import validate_id
+from app.remote import AsyncMeetingBuddyClient, RemoteApiError, RemoteUnavailable
+from app.sessions import SessionManager
+from app.timeutil import parse_iso
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "sync-state.json"
+_EPOCH = "1970-01-01T00:00:00.000Z"
+
+
+class SessionReadOnly(MeetingBuddyError):
+    """A change to a session this Meeting Buddy does not own (or an import over one it does)."""
+
+    code, status = "SESSION_READ_ONLY", 409
+
+
+# -- import: the one way a copy of another Meeting Buddy's session is written ---------------
+
+ImportOutcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    session: Session
+    outcome: ImportOutcome
+
+
+def import_session(manager: SessionManager, session: Session,
+                   transcripts: list[TranscriptSegment], origin: str) -> ImportResult:
+    """Store `session` and its final transcripts as a read-only remote copy.
+
+    Idempotent; a copy is replaced only by a newer `updated_at`. A session this computer
+    owns is never replaced (SessionReadOnly).
+    """
+    sid = _check_copy(session, transcripts)
+    store = manager.store
+    with manager._lock:
+        existing = store.get_session(sid)
+        if existing is not None:
+            if not store.session_origin(sid)[0]:
+                raise SessionReadOnly(f"Session {sid} was recorded here; an import cannot replace it")
+            if parse_iso(session.updated_at) <= parse_iso(existing.updated_at):
+                return ImportResult(existing, "unchanged")
+        # Written with the old updated_at first, so an interruption before the transcripts are
+        # in leaves a copy that the next import still sees as stale and redoes.
+        placeholder = replace(session, updated_at=existing.updated_at if existing else _EPOCH)
+        store.save_session(placeholder, is_remote=True, remote_origin=origin)
+        store.replace_transcripts(sid, transcripts)
+        store.save_session(session, is_remote=True, remote_origin=origin)
+        if existing is None or existing.status != session.status:
+            previous = Status(existing.status) if existing else None
+            manager._publish_status(session, previous)
+        else:
+            manager._publish_session(session)
+    return ImportResult(session, "updated" if existing else "created")
+
+
+def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:
+    """What the store and the exports rely on, checked before anything is written."""
+    sid = validate_id(session.session_id)
+    validate_id(session.organization_id, field="organization_id")
+    if session.status not in {s.value for s in Status}:
+        raise ValidationError(f"Unknown status {session.status!r}", field="status")
+    if session.platform not in {p.value for p in Platform}:
+        raise ValidationError(f"Unknown platform {session.platform!r}", field="platform")
+    for name in ("created_at", "updated_at"):
+        try:
+            parse_iso(getattr(session, name))
+        except (TypeError, ValueError):
+            raise ValidationError(f"{name} is not an ISO 8601 timestamp", field=name) from None
+    for number, segment in enumerate(transcripts):
+        if segment.session_id != sid:
+            raise ValidationError(f"Transcript {segment.transcript_id!r} belongs to another session",
+                                  field=f"transcripts.{number}.session_id")
+        validate_id(segment.transcript_id, field=f"transcripts.{number}.transcript_id")
+        if not all(isinstance(t, (int, float)) and math.isfinite(t)
+                   for t in (segment.start_time, segment.end_time)):
+            raise ValidationError("Transcript times must be finite numbers of seconds",
+                                  field=f"transcripts.{number}.start_time")
+    return sid
+
+
+# -- the persistent push queue ---------------------------------------------------------------
+
+@dataclass
+class RemoteState:
+    """What one remote has received from this computer, and what still waits for it."""
+
+    queue: list[str] = field(default_factory=list)
+    pushed: dict[str, str] = field(default_factory=dict)        # session id -> updated_at sent
+    rejected: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> updated_at, error
+
+    def settled(self, session: Session) -> bool:
+        sid = session.session_id
+        return (self.pushed.get(sid) == session.updated_at
+                or self.rejected.get(sid, {}).get("updated_at") == session.updated_at)
+
+
+class SyncState:
+    """A JSON file in the data root, one entry per remote API URL; written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def load(self, remote: str) -> RemoteState:
+        with self._lock:
+            entry = self._read().get(remote, {})
+        return RemoteState(list(entry.get("queue", [])), dict(entry.get("pushed", {})),
+                           dict(entry.get("rejected", {})))
+
+    def save(self, remote: str, state: RemoteState) -> None:
+        with self._lock:
+            everything = self._read()
+            everything[remote] = asdict(state)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            try:
+                tmp.write_text(json.dumps(everything, indent=2, sort_keys=True), "utf-8")
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                raise StorageError(f"Cannot write the sync queue {self.path}: {exc.strerror}") from exc
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"The sync queue {self.path} cannot be read; fix or remove it") from exc
+        return data if isinstance(data, dict) else {}
+
+
+# -- the service -----------------------------------------------------------------------------
+
+@dataclass
+class SyncReport:
+    remote: str
+    pushed: list[str] = field(default_factory=list)
+    pulled: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)   # session id -> "CODE: message"
+    queued: list[str] = field(default_factory=list)          # still waiting for the remote
+    offline: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_origin() -> str:
+    return f"meeting-buddy@{socket.gethostname()}"
+
+
+class SyncService:
+    def __init__(self, manager: SessionManager, client: AsyncMeetingBuddyClient, *,
+                 origin: str | None = None, state: SyncState | None = None,
+                 page_size: int = 100) -> None:
+        self.manager = manager
+        self.client = client
+        self.origin = origin or default_origin()
+        self.state = state or SyncState(manager.store.root / STATE_FILE)
+        self.page_size = page_size
+
+    @property
+    def remote(self) -> str:
+        return self.client.base_url
+
+    def _local_finished_sessions(self) -> list[Session]:
+        return [s for s in self.manager.store.all_sessions()
+                if s.is_terminal and not self.manager.store.session_origin(s.session_id)[0]]
+
+    def enqueue_changed(self) -> list[str]:
+        """Queue every finished local session the remote has not received as it is now."""
+        state = self.state.load(self.remote)
+        for session in self._local_finished_sessions():
+            if not state.settled(session) and session.session_id not in state.queue:
+                state.queue.append(session.session_id)
+        self.state.save(self.remote, state)
+        return list(state.queue)
+
+    async def push(self, report: SyncReport) -> None:
+        state = self.state.load(self.remote)
+        store = self.manager.store
+        for sid in list(state.queue):
+            session = store.get_session(sid)
+            if session is None or store.session_origin(sid)[0]:
+                state.queue.remove(sid)  # deleted here since, or not ours to push
+                self.state.save(self.remote, state)
+                continue
+            try:
+                await self.client.import_session(session, store.transcripts(sid), origin=self.origin)
+            except RemoteUnavailable:
+                report.offline = True
+                break
+            except RemoteApiError as exc:
+                if exc.status in (401, 403):
+                    raise  # every other push would fail the same way
+                if exc.status >= 500 or exc.status == 429:
+                    continue  # the remote's trouble: stays queued for the next sync
+                state.rejected[sid] = {"updated_at": session.updated_at,
+                                       "error": f"{exc.code}: {exc.message}"}
+                report.rejected[sid] = state.rejected[sid]["error"]
+                log.warning("The remote refused session %s: %s", sid, exc)
+            else:
+                state.pushed[sid] = session.updated_at
+                state.rejected.pop(sid, None)
+                report.pushed.append(sid)
+            state.queue.remove(sid)
+            self.state.save(self.remote, state)
+        report.queued = list(state.queue)
+
+    async def pull(self, report: SyncReport) -> None:
+        store = self.manager.store
+        try:
+            async for remote in self.client.iter_sessions(page_size=self.page_size):
+                sid = remote.session_id
+                local = store.get_session(sid)
+                if local is not None and (not store.session_origin(sid)[0] or
+                                          parse_iso(remote.updated_at) <= parse_iso(local.updated_at)):
+                    continue  # ours, or a copy already as new
+                try:
+                    transcripts = await self.client.transcripts(sid)
+                    import_session(self.manager, remote, transcripts, self.remote)
+                except (ValidationError, RemoteApiError) as exc:
+                    if isinstance(exc, RemoteApiError) and exc.status in (401, 403):
+                        raise
+                    report.rejected[sid] = f"{exc.code}: {exc.message}"
+                    log.warning("Could not copy remote session %s: %s", sid, exc)
+                    continue
+                report.pulled.append(sid)
+        except RemoteUnavailable:
+            report.offline = True
+
+    async def sync(self) -> SyncReport:
+        """Push what changed here, then pull what changed there."""
+        report = SyncReport(self.remote)
+        self.enqueue_changed()
+        await self.push(report)
+        if not report.offline:
+            await self.pull(report)
+        return report

@@ -1,0 +1,53 @@
+"""Counting and reporting what a bounded queue had to drop: never silently, never flooding."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+LogFn = Callable[[str, str], None]
+"""A log sink: (level, message) with level "info", "warning" or "error"."""
+
+
+class DropCounter:
+    """Counts dropped items and reports them through a log sink, at most once per interval.
+
+    The first drop is reported at once; later ones are summed and reported when the
+    interval has passed, and `flush()` reports whatever is still unreported (call it at
+    stop). Safe to call from capture callbacks: it never blocks on I/O of its own.
+    """
+
+    def __init__(self, what: str, log: LogFn, *, interval: float = 5.0) -> None:
+        self.what = what
+        self.log = log
+        self.interval = interval
+        self.count = 0
+        self._unreported = 0
+        self._last_report = float("-inf")
+        self._lock = threading.Lock()
+
+    def drop(self, reason: str = "queue full") -> None:
+        with self._lock:
+            self.count += 1
+            self._unreported += 1
+            now = time.monotonic()
+            if now - self._last_report < self.interval:
+                return
+            message = self._take_message(reason)
+            self._last_report = now
+        self._emit(message)
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._unreported:
+                return
+            message = self._take_message("queue full")
+        self._emit(message)
+
+    def _take_message(self, reason: str) -> str:
+        message = f"Dropped {self._unreported} {self.what} ({reason}); {self.count} dropped in total"
+        self._unreported = 0
+        return message
+
+    def _emit(self, message: str) -> None:
+        self.log("warning", message)

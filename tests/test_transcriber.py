@@ -1,0 +1,491 @@
+"""Live transcription with real faster-whisper models on espeak-ng speech.
+
+Speech is synthesized at test time with espeak-ng (two voices for two speakers) and fed to
+the transcriber as session-clock chunks, faster than real time unless a test says otherwise.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from faster_whisper import decode_audio
+
+from recorder.audio.base import AudioChunk
+from recorder.local_agreement import LocalAgreement, Word
+from recorder.models import load_whisper, resolve_model
+from recorder.speakers import SpeakerTimeline
+from recorder.transcriber import MediaFileError, StreamingTranscriber, TranscriptResult, transcribe_file
+
+RATE = 16000
+CONVERSATION = [
+    ("Alice", "en-us", "Good morning everyone. Today we will review the quarterly budget and the hiring plan."),
+    ("Carol", "en+f3", "Thanks Alice. The marketing numbers look strong this year, but travel costs went up."),
+    ("Alice", "en-us", "Let us schedule a follow up meeting next Tuesday afternoon."),
+]
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def recall(spoken: str, heard: str) -> float:
+    """Share of the spoken words that were transcribed, counting repeats."""
+    heard_counts = Counter(words(heard))
+    spoken_counts = Counter(words(spoken))
+    return sum(min(n, heard_counts[w]) for w, n in spoken_counts.items()) / sum(spoken_counts.values())
+
+
+def seam_repeats(finals: list[TranscriptResult]) -> list[list[str]]:
+    """Word sequences that end one final and start the next: a commit that repeated words."""
+    repeats = []
+    for before, after in zip(finals, finals[1:]):
+        tail, head = words(before.text), words(after.text)
+        repeats += [tail[-n:] for n in range(1, 4) if len(tail) >= n and tail[-n:] == head[:n]]
+    return repeats
+
+
+def speak(text: str, voice: str, path: Path) -> np.ndarray:
+    subprocess.run(["espeak-ng", "-w", str(path), "-s", "150", "-v", voice, text], check=True, capture_output=True)
+    return decode_audio(str(path), sampling_rate=RATE)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+@dataclass
+class Speech:
+    audio: np.ndarray
+    script: str
+    spans: list[tuple[str, float, float]]  # speaker, start, end in session seconds
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / RATE
+
+
+def conversation(lines, folder: Path, pause: float = 1.5, lead: float = 0.5) -> Speech:
+    parts, spans, t = [silence(lead)], [], lead
+    for i, (speaker, voice, text) in enumerate(lines):
+        audio = speak(text, voice, folder / f"line{i}.wav")
+        parts += [audio, silence(pause)]
+        spans.append((speaker, t, t + len(audio) / RATE))
+        t += len(audio) / RATE + pause
+    return Speech(np.concatenate(parts), " ".join(text for _, _, text in lines), spans)
+
+
+@dataclass
+class Run:
+    results: list[tuple[float, TranscriptResult]] = field(default_factory=list)  # (wall seconds, result)
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    feed_seconds: list[float] = field(default_factory=list)  # how long each feed() call took
+    fed_at: float = 0.0  # wall seconds when the last chunk was fed
+    finished_at: float = 0.0
+    transcriber: StreamingTranscriber | None = None
+
+    @property
+    def finals(self) -> list[TranscriptResult]:
+        return [r for _, r in self.results if not r.is_partial]
+
+    @property
+    def partials(self) -> list[TranscriptResult]:
+        return [r for _, r in self.results if r.is_partial]
+
+    @property
+    def final_text(self) -> str:
+        return " ".join(r.text for r in self.finals)
+
+
+def stream(transcriber_args: dict, audio: np.ndarray, *, speed: float | None, chunk: float = 0.1,
+           channel: str | None = None, start: float = 0.0) -> Run:
+    """Feeds `audio` in chunks at `speed` times real time (None: as fast as possible), then finishes."""
+    run = Run()
+    began = time.monotonic()
+    transcriber = StreamingTranscriber(
+        **transcriber_args,
+        on_result=lambda r: run.results.append((time.monotonic() - began, r)),
+        on_log=lambda level, message: run.logs.append((level, message)),
+    )
+    transcriber.start()
+    step = int(chunk * RATE)
+    for i in range(0, len(audio), step):
+        t = time.monotonic()
+        transcriber.feed(AudioChunk(audio[i:i + step], start + i / RATE, channel))
+        run.feed_seconds.append(time.monotonic() - t)
+        if speed:
+            time.sleep(max(0.0, began + (i + step) / RATE / speed - time.monotonic()))
+    run.fed_at = time.monotonic() - began
+    transcriber.finish(timeout=120)
+    run.finished_at = time.monotonic() - began
+    run.transcriber = transcriber
+    return run
+
+
+@pytest.fixture(scope="module")
+def tiny_en():
+    return load_whisper(resolve_model("tiny.en"))
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> Speech:
+    return conversation(CONVERSATION, tmp_path_factory.mktemp("speech"))
+
+
+@pytest.fixture(scope="module")
+def meeting(tiny_en, speech) -> tuple[Speech, Run]:
+    """The conversation streamed at three times real time, with the bot's speaker changes."""
+    timeline = SpeakerTimeline()
+    for speaker, start, end in speech.spans:
+        timeline.set_speaker(start, speaker)
+        timeline.set_speaker(end, None)
+    run = stream({"model": tiny_en, "speakers": timeline}, speech.audio, speed=3.0)
+    print(f"conversation: {speech.duration:.1f} s of audio, finished after {run.finished_at:.1f} s; "
+          f"recall {recall(speech.script, run.final_text):.2f}; {len(run.partials)} partials, {len(run.finals)} finals")
+    return speech, run
+
+
+# --- the streamed conversation -----------------------------------------------------------------
+
+def test_finals_hold_the_spoken_words(meeting):
+    speech, run = meeting
+    assert recall(speech.script, run.final_text) >= 0.8, run.final_text
+
+
+def test_partials_come_first_and_finals_carry_confidence(meeting):
+    _, run = meeting
+    first_final = next(i for i, (_, r) in enumerate(run.results) if not r.is_partial)
+    assert first_final > 0 and run.results[0][1].is_partial
+    assert all(r.confidence is None for r in run.partials)
+    assert all(0 < r.confidence <= 1 for r in run.finals)
+    assert all(r.language_code == "en" for _, r in run.results)
+
+
+def test_final_timestamps_are_ordered_and_inside_the_audio(meeting):
+    speech, run = meeting
+    previous_end = 0.0
+    for r in run.finals:
+        assert previous_end <= r.start_time <= r.end_time <= speech.duration, r
+        previous_end = r.end_time
+
+
+def test_no_word_is_committed_twice(meeting):
+    speech, run = meeting
+    assert not seam_repeats(run.finals), run.final_text
+    assert len(words(run.final_text)) <= len(words(speech.script)) + 2, run.final_text
+
+
+def test_speaker_changes_label_the_sentences(meeting):
+    speech, run = meeting
+    for r in run.finals:
+        middle = (r.start_time + r.end_time) / 2
+        speaker = next(s for s, start, end in speech.spans if start - 0.5 <= middle <= end + 0.5)
+        assert r.speaker == speaker, r
+    assert {r.speaker for r in run.finals} == {"Alice", "Carol"}
+
+
+def test_feed_returns_at_once_while_whisper_works(meeting):
+    _, run = meeting
+    # each whisper pass takes about a second here: a feed that waited for one would show it
+    assert max(run.feed_seconds) < 0.25
+
+
+# --- pacing, flushing, channels ------------------------------------------------------------------
+
+def test_real_time_speech_shows_partials_while_talking_and_finish_flushes(tiny_en, tmp_path):
+    text = "Please send the slides to the whole team before Friday."
+    audio = speak(text, "en-us", tmp_path / "line.wav")  # ends without a pause: no VAD end
+    run = stream({"model": tiny_en}, np.concatenate([silence(0.3), audio]), speed=1.0)
+    assert any(t < run.fed_at for t, r in run.results if r.is_partial), "no partial while the speaker talked"
+    assert run.finals and recall(text, run.final_text) >= 0.8, run.final_text
+    last_final_at = max(t for t, r in run.results if not r.is_partial)
+    assert run.fed_at < last_final_at <= run.finished_at  # finish() flushed the unfinished utterance
+    final_words = set(words(run.final_text))
+    shown_before = set(words(" ".join(r.text for t, r in run.results if r.is_partial)))
+    assert len(final_words & shown_before) >= 0.5 * len(final_words)
+
+
+def test_channels_of_a_device_mix_are_transcribed_apart(tiny_en, tmp_path):
+    you = "I will send the report to the team today."
+    others = "Thank you, we will read it this afternoon."
+    mine = np.concatenate([silence(0.3), speak(you, "en-us", tmp_path / "you.wav"), silence(1.0)])
+    theirs = np.concatenate([silence(0.8), speak(others, "en+f3", tmp_path / "others.wav"), silence(1.0)])
+    results: list[TranscriptResult] = []
+    transcriber = StreamingTranscriber(tiny_en, on_result=results.append)
+    transcriber.start()
+    step = int(0.1 * RATE)
+    for i in range(0, max(len(mine), len(theirs)), step):  # both channels cover the same time
+        for channel, audio in (("you", mine), ("others", theirs)):
+            if i < len(audio):
+                transcriber.feed(AudioChunk(audio[i:i + step], i / RATE, channel))
+    transcriber.finish(timeout=120)
+    finals = {c: " ".join(r.text for r in results if not r.is_partial and r.speaker == c) for c in ("you", "others")}
+    assert recall(you, finals["you"]) >= 0.8, finals
+    assert recall(others, finals["others"]) >= 0.8, finals
+    assert {r.speaker for r in results} == {"you", "others"}
+
+
+def test_long_unbroken_speech_is_committed_in_pieces_without_losing_words(tiny_en, tmp_path):
+    text = ("We looked at the sales report for the last three months and we think the team should hire "
+            "two more people for the support desk before the summer starts")
+    audio = np.concatenate([silence(0.3), speak(text, "en-us", tmp_path / "long.wav"), silence(1.0)])
+    run = stream({"model": tiny_en, "max_utterance_seconds": 5.0}, audio, speed=None, chunk=0.5)
+    assert len(run.finals) >= 2, run.finals  # the buffer was cut before the speaker paused
+    assert recall(text, run.final_text) >= 0.8, run.final_text
+    assert not seam_repeats(run.finals), run.final_text
+    assert len(words(run.final_text)) <= len(words(text)) + 2, run.final_text
+    assert all(a.end_time <= b.start_time for a, b in zip(run.finals, run.finals[1:]))
+
+
+def test_silence_and_noise_produce_no_text(tiny_en):
+    rng = np.random.default_rng(7)
+    quiet = np.concatenate([silence(2.0), (0.003 * rng.standard_normal(3 * RATE)).astype(np.float32)])
+    run = stream({"model": tiny_en}, quiet, speed=None)
+    assert run.results == []
+    assert not run.transcriber.degraded
+
+
+def test_timestamps_follow_the_session_clock_across_a_gap(tiny_en, tmp_path):
+    first, second = "Welcome to the meeting.", "Welcome back after the break."
+    before = np.concatenate([speak(first, "en-us", tmp_path / "a.wav"), silence(0.3)])
+    after = np.concatenate([speak(second, "en-us", tmp_path / "b.wav"), silence(1.0)])
+    resumed = len(before) / RATE + 20.0  # capture paused for 20 s
+    results: list[TranscriptResult] = []
+    transcriber = StreamingTranscriber(tiny_en, on_result=results.append)
+    transcriber.start()
+    transcriber.feed(AudioChunk(before, 0.0, None))
+    transcriber.feed(AudioChunk(after, resumed, None))
+    transcriber.finish(timeout=60)
+    finals = [r for r in results if not r.is_partial]
+    early = " ".join(r.text for r in finals if r.end_time <= len(before) / RATE)
+    late = [r for r in finals if r.start_time >= resumed - 0.5]
+    assert recall(first, early) >= 0.8 and recall(second, " ".join(r.text for r in late)) >= 0.8, finals
+    assert all(r.end_time <= resumed + len(after) / RATE for r in late)
+
+
+# --- failures and overload ---------------------------------------------------------------------
+
+class FailingAfterFirstPass:
+    """Simulates a runtime failure (a GPU lost, memory exhausted) in the middle of a session:
+    the real model answers the first call, then every call raises."""
+
+    def __init__(self, model):
+        self.model = model.model
+        self._real = model
+        self.calls = 0
+
+    def transcribe(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("CUDA failed with error out of memory")
+        return self._real.transcribe(*args, **kwargs)
+
+
+def test_a_failing_model_degrades_and_audio_is_still_accepted(tiny_en, speech):
+    model = FailingAfterFirstPass(tiny_en)
+    results, logs = [], []
+    transcriber = StreamingTranscriber(model, on_result=results.append, on_log=lambda *entry: logs.append(entry))
+    transcriber.start()
+    step = int(0.1 * RATE)
+    for i in range(0, len(speech.audio), step):
+        transcriber.feed(AudioChunk(speech.audio[i:i + step], i / RATE, None))
+    deadline = time.monotonic() + 30
+    while not transcriber.degraded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert transcriber.degraded and "out of memory" in transcriber.error
+    assert any(level == "error" and "out of memory" in message for level, message in logs)
+    for i in range(0, 3 * RATE, step):  # the recording goes on after the failure
+        transcriber.feed(AudioChunk(speech.audio[i:i + step], speech.duration + i / RATE, None))
+    started = time.monotonic()
+    transcriber.finish(timeout=30)
+    assert time.monotonic() - started < 5
+    assert model.calls == 2
+
+
+def test_a_model_that_cannot_load_degrades_at_start(tmp_path):
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    for f in resolve_model("tiny.en").path.iterdir():
+        if f.name == "model.bin":
+            (folder / f.name).write_bytes(b"not a model" * 100)
+        else:
+            (folder / f.name).symlink_to(f)
+    logs = []
+    transcriber = StreamingTranscriber(resolve_model(str(folder)), on_result=lambda r: None,
+                                       on_log=lambda *entry: logs.append(entry))
+    transcriber.start()
+    transcriber.feed(AudioChunk(silence(1.0), 0.0, None))
+    transcriber.finish(timeout=30)
+    assert transcriber.degraded and "could not be loaded" in transcriber.error
+    assert logs and logs[0][0] == "error"
+
+
+def test_stop_abandons_at_once_and_delivers_nothing_more(tiny_en, speech):
+    results = []
+    transcriber = StreamingTranscriber(tiny_en, on_result=results.append)
+    transcriber.start()
+    transcriber.feed(AudioChunk(speech.audio, 0.0, None))
+    deadline = time.monotonic() + 30
+    while not results and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    transcriber.stop()
+    assert time.monotonic() - started < 0.1
+    delivered = len(results)
+    while transcriber.running and time.monotonic() - started < 10:  # the whisper call in progress ends
+        time.sleep(0.02)
+    assert not transcriber.running
+    assert len(results) == delivered
+
+
+def test_finish_with_a_timeout_gives_up_and_says_so(tiny_en, speech):
+    results, logs = [], []
+    transcriber = StreamingTranscriber(tiny_en, on_result=results.append, on_log=lambda *entry: logs.append(entry))
+    transcriber.start()
+    for i in range(0, len(speech.audio), RATE):
+        transcriber.feed(AudioChunk(speech.audio[i:i + RATE], i / RATE, None))
+    started = time.monotonic()
+    transcriber.finish(timeout=0.5)
+    assert time.monotonic() - started < 1.0
+    assert any(level == "warning" and "did not finish" in message for level, message in logs)
+    delivered = len(results)
+    while transcriber.running and time.monotonic() - started < 10:
+        time.sleep(0.02)
+    assert not transcriber.running
+    assert len(results) == delivered
+
+
+def test_a_full_queue_drops_and_counts_audio_without_blocking(tiny_en, speech):
+    logs = []
+    transcriber = StreamingTranscriber(tiny_en, on_result=lambda r: None,
+                                       on_log=lambda *entry: logs.append(entry), max_queue_seconds=3.0)
+    step = int(0.5 * RATE)
+    started = time.monotonic()
+    for i in range(0, 10 * RATE, step):  # the worker is not started yet: nothing drains the queue
+        transcriber.feed(AudioChunk(speech.audio[i:i + step], i / RATE, None))
+    assert time.monotonic() - started < 0.5
+    assert transcriber.dropped_seconds == pytest.approx(7.0)
+    assert any(level == "warning" and "Dropped" in message for level, message in logs)
+    transcriber.finish(timeout=60)
+    assert not transcriber.degraded
+    transcriber.feed(AudioChunk(speech.audio[:step], 10.0, None))
+    assert logs[-1] == ("warning", "Audio arrived after transcription was finished; it is not transcribed")
+
+
+def test_a_stereo_chunk_is_refused_with_a_reason(tiny_en):
+    transcriber = StreamingTranscriber(tiny_en, on_result=lambda r: None)
+    with pytest.raises(ValueError, match="mono"):
+        transcriber.feed(AudioChunk(np.zeros((2, 1600), np.float32), 0.0, None))
+
+
+def test_a_failing_subscriber_is_logged_and_transcription_goes_on(tiny_en, tmp_path):
+    text = "The budget meeting starts at noon."
+    audio = np.concatenate([speak(text, "en-us", tmp_path / "s.wav"), silence(1.0)])
+    delivered, logs = [], []
+
+    def subscriber(result):
+        delivered.append(result)
+        if len(delivered) == 1:
+            raise KeyError("closed store")
+
+    transcriber = StreamingTranscriber(tiny_en, on_result=subscriber, on_log=lambda *entry: logs.append(entry))
+    transcriber.start()
+    transcriber.feed(AudioChunk(audio, 0.0, None))
+    transcriber.finish(timeout=60)
+    assert any(level == "error" and "closed store" in message for level, message in logs)
+    assert not transcriber.degraded and any(not r.is_partial for r in delivered)
+
+
+def test_english_only_model_refuses_another_language(tiny_en):
+    with pytest.raises(ValueError, match="English-only"):
+        StreamingTranscriber(tiny_en, language="de", on_result=lambda r: None)
+
+
+# --- other languages and files -----------------------------------------------------------------
+
+def test_german_is_transcribed_by_the_multilingual_base_model(tmp_path):
+    text = "Guten Morgen, das ist ein Test."
+    resolved = resolve_model("tiny.en", "de")
+    assert resolved.name == "base" and resolved.multilingual and resolved.note
+    audio = np.concatenate([silence(0.3), speak(text, "de", tmp_path / "de.wav"), silence(1.0)])
+    run = stream({"model": resolved, "language": "de"}, audio, speed=None)
+    assert recall(text, run.final_text) >= 0.8, run.final_text
+    assert all(r.language_code == "de" for r in run.finals)
+
+
+def test_transcribe_file_reads_a_compressed_recording(speech, tmp_path):
+    path = tmp_path / "meeting.ogg"
+    with av.open(str(path), "w") as container:
+        out = container.add_stream("libopus", rate=48000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(speech.audio.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = RATE
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+        for resampled in resampler.resample(frame) + resampler.resample(None):
+            for packet in out.encode(resampled):
+                container.mux(packet)
+        for packet in out.encode(None):
+            container.mux(packet)
+    results = transcribe_file(path)
+    assert results and all(not r.is_partial and 0 < r.confidence <= 1 for r in results)
+    assert recall(speech.script, " ".join(r.text for r in results)) >= 0.8
+    assert all(0 <= r.start_time <= r.end_time <= speech.duration + 0.1 for r in results)
+
+
+def test_transcribe_file_names_an_unreadable_file(tmp_path):
+    path = tmp_path / "notes.mp3"
+    path.write_text("this is not audio")
+    with pytest.raises(MediaFileError, match="notes.mp3"):
+        transcribe_file(path)
+
+
+# --- the parts: speaker timeline and local agreement ---------------------------------------------
+
+def test_speaker_timeline_picks_the_largest_overlap():
+    timeline = SpeakerTimeline()
+    timeline.set_speaker(10.0, "Bob")
+    timeline.set_speaker(0.0, "Ann")  # arrives late, still sorted in
+    timeline.set_speaker(12.0, None)
+    assert timeline.speaker_for(-5.0, -1.0) is None
+    assert timeline.speaker_for(9.5, 11.5) == "Bob"
+    assert timeline.speaker_for(9.0, 10.5) == "Ann"
+    assert timeline.speaker_for(11.0, 20.0) == "Bob"  # nobody after 12 s; Bob had the most
+    assert timeline.speaker_for(13.0, 20.0) is None
+    assert timeline.speaker_for(5.0, 5.0) == "Ann"
+
+
+def test_speaker_timeline_takes_changes_from_another_thread():
+    timeline = SpeakerTimeline()
+    writer = threading.Thread(target=lambda: [timeline.set_speaker(i * 0.1, f"p{i % 3}") for i in range(3000)])
+    writer.start()
+    while writer.is_alive():
+        timeline.speaker_for(0.0, 300.0)
+    writer.join()
+    assert timeline.speaker_for(100.0, 100.05) == "p1"
+
+
+def w(text: str, start: float) -> Word:
+    return Word(" " + text, start, start + 0.3, 0.9)
+
+
+def test_local_agreement_commits_the_common_prefix_once():
+    agreement = LocalAgreement()
+    assert agreement.insert([w("good", 0.0), w("morning", 0.4), w("ever", 0.8)]) == []
+    committed = agreement.insert([w("Good", 0.0), w("morning,", 0.4), w("everyone.", 0.8), w("To", 1.4)])
+    assert [x.text for x in committed] == [" Good", " morning,"]  # the newer pass's spelling
+    again = agreement.insert([w("good", 0.0), w("morning", 0.4), w("everyone.", 0.8), w("Today", 1.4)])
+    assert [x.text for x in again] == [" everyone."]
+    assert [x.text for x in agreement.uncommitted] == [" Today"]
+
+
+def test_local_agreement_drops_a_repeat_at_the_seam():
+    agreement = LocalAgreement()
+    agreement.commit_all([w("we", 1.0), w("will", 1.4)])
+    # timestamps of a new pass shifted: the repeated words start after the committed end
+    assert [x.text for x in agreement.commit_all([w("will", 1.65), w("review", 2.0)])] == [" review"]
