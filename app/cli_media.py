@@ -117,6 +117,10 @@ def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
     from PySide6.QtWidgets import QApplication
     import qasync
 
+    from app.qt_workarounds import keep_bools_alive
+
+    keep_bools_alive()
+
     settings = load_settings()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     loop = qasync.QEventLoop(app)

@@ -65,8 +65,10 @@ class HeadlessServices:
         self.env["DISPLAY"] = f":{n}"
         os.environ["DISPLAY"] = f":{n}"
 
-    def start_pulseaudio(self) -> None:
-        if _pulse_works(os.environ.get("PULSE_SERVER")):
+    def start_pulseaudio(self, *, private: bool = False) -> None:
+        """Use the running sound server, or start one; `private` always starts one of our
+        own (tests rely on its null sink and must not touch the user's)."""
+        if not private and _pulse_works(os.environ.get("PULSE_SERVER")):
             return
         if shutil.which("pulseaudio") is None:
             raise HeadlessError("No sound server and no PulseAudio: install 'pulseaudio'")
@@ -103,17 +105,14 @@ class HeadlessServices:
 
 
 def stop_state(state_dir: Path) -> None:
-    runtime = state_dir / "pulse"
-    if (runtime / "native").exists():
-        subprocess.run(["pactl", "exit"], capture_output=True,
-                       env={**os.environ, "PULSE_SERVER": f"unix:{runtime}/native"})
-    pid_file = state_dir / "xvfb.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text()), 15)
-        except (ProcessLookupError, ValueError):
-            pass
-        pid_file.unlink(missing_ok=True)
+    # PulseAudio runs with --disallow-exit (clients may not end it), so it is stopped by pid.
+    for pid_file in (state_dir / "pulse" / "pulse" / "pid", state_dir / "xvfb.pid"):
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text().strip()), 15)
+            except (ProcessLookupError, ValueError):
+                pass
+            pid_file.unlink(missing_ok=True)
 
 
 def default_state_dir() -> Path:
@@ -131,7 +130,7 @@ def main(argv: list[str]) -> int:
     services = HeadlessServices(state)
     try:
         services.start_display()
-        services.start_pulseaudio()
+        services.start_pulseaudio(private=True)
     except HeadlessError as exc:
         print(f"services: {exc}", file=sys.stderr)
         return 1

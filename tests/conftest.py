@@ -27,3 +27,9 @@ def store(isolated_dirs):
     s = Store(isolated_dirs)
     yield s
     s.close()
+
+
+def pytest_configure(config):
+    from app.qt_workarounds import keep_bools_alive
+
+    keep_bools_alive()

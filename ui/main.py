@@ -1,25 +1,78 @@
-"""Starts the desktop application: the Qt application with qasync driving asyncio."""
+"""Starts the desktop application: hands the launch to a running Meeting Buddy if there is
+one, else opens the window with qasync driving asyncio on the Qt event loop."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 
 
-def run_gui(args) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-    import qasync
+def _has_display() -> bool:
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM") in ("offscreen", "minimal", "vnc"))
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Meeting Buddy")
-    window = QMainWindow()
-    window.setWindowTitle("Meeting Buddy")
-    window.setCentralWidget(QLabel("Meeting Buddy"))
-    window.resize(1280, 800)
-    window.show()
-    loop = qasync.QEventLoop(app)
+
+def run_gui(args) -> int:
+    from app.qt_workarounds import keep_bools_alive
+    from ui.single_instance import send_to_running_instance
+
+    keep_bools_alive()
+    if send_to_running_instance({"action": "show"}):
+        return 0  # the running window came to the front
+    if not _has_display():
+        print("meeting-buddy: error: no display to open the window on; use "
+              "`meeting-buddy join --headless URL` or `meeting-buddy serve`", file=sys.stderr)
+        return 1
+    try:
+        from recorder.bot.runtime import prepare_qtwebengine_environment
+    except ImportError:
+        pass  # no meeting bot in this installation: sessions fail with SESSION_START_FAILED
+    else:
+        prepare_qtwebengine_environment(None)
+
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app.errors import MeetingBuddyError
+    from ui.application import Application
+    from ui.icons import app_icon
+
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    qt_app.setApplicationName("Meeting Buddy")
+    qt_app.setDesktopFileName("meeting-buddy")
+    qt_app.setWindowIcon(app_icon())
+    qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps sessions reachable
+    loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
+
+    try:
+        application = Application()
+    except MeetingBuddyError as exc:
+        QMessageBox.critical(None, "Meeting Buddy cannot start", exc.message)
+        return 1
+    if not application.owns_data_folder:
+        application.core.close()
+        QMessageBox.critical(
+            None, "Meeting Buddy is already running",
+            f"Another Meeting Buddy (perhaps `meeting-buddy serve`) is using the data folder "
+            f"{application.root}. Stop it first, or use its API.")
+        return 1
+
+    # Ctrl+C and SIGTERM quit gracefully: the bots leave and transcripts are saved. Python
+    # runs signal handlers only between bytecodes, so a timer wakes it up regularly.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, lambda: application.request_quit(confirm=False)))
+    wake = QTimer(interval=300)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+    application.start()
     with loop:
-        loop.run_until_complete(closed.wait())
+        loop.run_forever()
+        if not application.closed:  # ended by the desktop session, not by Quit
+            loop.run_until_complete(application.shutdown())
     return 0

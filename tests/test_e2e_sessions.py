@@ -1,0 +1,274 @@
+"""Whole sessions against the meeting simulator through the real parts: the SessionManager,
+the QtWebEngine bot, in-page WebRTC audio, PyAV segment files, faster-whisper (tiny.en) and
+SQLite. Nothing is mocked; only the meeting service is the simulator (no real one is
+reachable from here)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from recorder.simulator import MeetingSimulator, testing
+from recorder.simulator.scenario import load_scenario, scenario_from_dict
+
+SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
+
+import qasync  # noqa: E402
+
+from app.runtime import build_runner_factory  # noqa: E402
+from app.sessions import SessionManager, StartRequest  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from recorder.segments import probe_segments  # noqa: E402
+
+PLATFORMS = ("teams", "zoom", "google_meet", "webex")
+HAPPY_PATH = ["initializing", "joining", "active", "recording", "leaving", "completed"]
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def recall(spoken: str, heard: str) -> float:
+    expected, got = words(spoken), set(words(heard))
+    return sum(w in got for w in expected) / len(expected)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulator = MeetingSimulator(port=SIM_PORT).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def loop(qapp):
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+class Harness:
+    """A SessionManager wired like the app's (app.runtime), pointed at the simulator.
+
+    Each test runs as one coroutine on the qasync loop (`run`): leaving the Qt event loop
+    means the application is quitting, and the bot then leaves its meeting.
+    """
+
+    def __init__(self, store, sim, loop, **timers):
+        settings = Settings(segment_seconds=10)
+        for name, value in timers.items():
+            setattr(settings.timers, name, value)
+        self.sim = sim
+        self.loop = loop
+        self.store = store
+        self.manager = SessionManager(store, runner_factory=build_runner_factory(
+            settings, trusted_cert_hosts=frozenset(sim.mapped_hosts())))
+        self.statuses: dict[str, list[str]] = {}
+        self.manager.bus.subscribe(
+            lambda e: self.statuses.setdefault(e.session_id, []).append(e.data["status"]),
+            kinds={"status"})
+
+    def link(self, platform: str, scenario) -> str:
+        if isinstance(scenario, dict):
+            scenario = scenario_from_dict(scenario, name="e2e")
+        elif isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        return self.sim.example_link(platform, scenario=scenario)
+
+    def run(self, coroutine_function):
+        return self.loop.run_until_complete(coroutine_function())
+
+    def start(self, platform: str, scenario, **kw) -> str:
+        return self.manager.start(StartRequest(self.link(platform, scenario), **kw)).session_id
+
+    async def wait(self, predicate, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for the session")
+            await asyncio.sleep(0.2)
+
+    async def wait_end(self, sid: str, timeout: float = 120):
+        await self.wait(lambda: self.manager.get(sid).is_terminal, timeout)
+        return self.manager.get(sid)
+
+    def session(self, platform: str, scenario, timeout: float = 120):
+        """Runs one session to its end."""
+        async def whole():
+            return await self.wait_end(self.start(platform, scenario), timeout)
+        return self.run(whole)
+
+    def texts(self, sid: str) -> list[tuple[str | None, str]]:
+        return [(t.speaker, t.text) for t in self.store.transcripts(sid)]
+
+    def files(self, sid: str):
+        return probe_segments(self.manager.output_dir(self.manager.get(sid)))
+
+
+@pytest.fixture
+def harness(store, sim, loop):
+    return lambda **timers: Harness(store, sim, loop, **timers)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_admitted_recorded_and_transcribed_with_speakers(harness, platform):
+    h = harness()
+
+    session = h.session(platform, "default")
+    sid = session.session_id
+    assert h.statuses[sid] == HAPPY_PATH
+    assert session.metadata["end_reason"] == "MEETING_ENDED"
+    assert session.error_code is None
+
+    files = h.files(sid)
+    audio = [f for f in files if f.kind == "audio"]
+    video = [f for f in files if f.kind == "video"]
+    assert audio and video, f"segment files missing: {files}"
+    assert sum(f.duration_seconds for f in audio) > 20
+    assert all(f.error is None for f in files)
+    assert session.audio_file_count == len(audio) and session.video_file_count == len(video)
+    assert session.total_size_bytes == sum(f.path.stat().st_size for f in files)
+
+    lines = h.texts(sid)
+    heard = " ".join(text for _, text in lines)
+    script = load_scenario("default").speech
+    assert recall(" ".join(u.text for u in script), heard) >= 0.8, lines
+    speakers = {speaker for speaker, _ in lines if speaker}
+    assert {"Alice Johnson", "Bob Smith"} <= speakers, lines
+    by_speaker = {s: " ".join(t for sp, t in lines if sp == s) for s in speakers}
+    assert "release" in words(by_speaker["Bob Smith"])
+    assert "morning" in words(by_speaker["Alice Johnson"])
+    assert "release" not in words(by_speaker["Alice Johnson"])
+
+    history = [(e["participant_name"], e["event"]) for e in session.participant_history]
+    for person in ("Alice Johnson", "Bob Smith"):
+        assert (person, "joined") in history and (person, "left") in history
+    assert session.current_participants == {}
+    assert session.total_duration_seconds and session.total_duration_seconds > 20
+
+
+def test_denied(harness):
+    h = harness()
+    session = h.session("google_meet", "denied", 60)
+    assert h.statuses[session.session_id] == ["initializing", "joining", "failed"]
+    assert session.error_code == "JOIN_DENIED"
+
+
+def test_waiting_room_timeout(harness):
+    h = harness(waiting_room_s=8)
+    session = h.session("teams", "lobby_forever", 60)
+    assert session.status == "failed" and session.error_code == "WAITING_ROOM_TIMEOUT"
+    assert "active" not in h.statuses[session.session_id]
+
+
+def test_removed_by_host_keeps_what_was_recorded(harness):
+    h = harness()
+    session = h.session("zoom", "removed", 90)
+    sid = session.session_id
+    assert session.status == "failed" and session.error_code == "BOT_REMOVED"
+    assert "recording" in h.statuses[sid]
+    assert recall("remove the recording bot from this call",
+                  " ".join(t for _, t in h.texts(sid))) >= 0.7
+    assert [f for f in h.files(sid) if f.kind == "audio" and f.duration_seconds > 5]
+
+
+def test_everyone_left(harness):
+    h = harness(everyone_left_s=3)
+    session = h.session("webex", "everyone_leaves", 90)
+    assert h.statuses[session.session_id] == HAPPY_PATH
+    assert session.metadata["end_reason"] == "LEFT_ALONE"
+
+
+def test_stop_requested_leaves_gracefully_and_keeps_the_transcript(harness, sim):
+    h = harness()
+
+    async def scenario():
+        sid = h.start("teams", "long_meeting")
+        await h.wait(lambda: len(h.texts(sid)) >= 2, 90)
+        return await h.manager.stop(sid)
+
+    session = h.run(scenario)
+    sid = session.session_id
+    assert session.status == "completed" and session.metadata["end_reason"] == "STOP_REQUESTED"
+    assert h.statuses[sid] == HAPPY_PATH
+    left = sim.control.events("bot_left")
+    assert left and left[-1].data.get("via") not in (None, "navigation"), left[-1]
+    heard = " ".join(t for _, t in h.texts(sid))
+    assert recall("Let us review the budget for the next quarter", heard) >= 0.7
+
+
+def _renderer_pids() -> list[int]:
+    """QtWebEngine renderer processes started by this test process."""
+    me, pids = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"--type=renderer" not in cmdline:
+            continue
+        parent = int(stat[1])
+        # renderer -> zygote -> browser (this process)
+        try:
+            grand = int((Path("/proc") / str(parent) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if me in (parent, grand):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_renderer_crash_fails_the_session_and_keeps_files(harness):
+    h = harness()
+
+    async def scenario():
+        sid = h.start("google_meet", "long_meeting")
+        await h.wait(lambda: h.manager.get(sid).status == "recording" and h.texts(sid), 90)
+        pids = _renderer_pids()
+        assert pids, "no renderer process found"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)  # what an out-of-memory kill does
+        return await h.wait_end(sid, 60)
+
+    session = h.run(scenario)
+    sid = session.session_id
+    assert session.status == "failed" and session.error_code == "BROWSER_CRASHED"
+    assert h.texts(sid), "the transcript made before the crash is kept"
+    audio = [f for f in h.files(sid) if f.kind == "audio"]
+    assert audio and all(f.error is None for f in audio) and sum(f.duration_seconds for f in audio) > 3
+
+
+def test_two_sessions_at_once_do_not_hear_each_other(harness):
+    h = harness()
+    one = {"lobby": {"wait_s": 1, "outcome": "admitted"},
+           "participants": [{"id": "a", "name": "Anna", "voice": "en-us+f3"}],
+           "speech": [{"at": 1, "who": "a", "text": "The orange elephant crossed the river."}],
+           "meeting_ends_at": 12}
+    two = {"lobby": {"wait_s": 1, "outcome": "admitted"},
+           "participants": [{"id": "b", "name": "Bruno", "voice": "en-gb+m3"}],
+           "speech": [{"at": 1, "who": "b", "text": "Seven green bottles stood on the wall."}],
+           "meeting_ends_at": 12}
+
+    async def scenario():
+        first, second = h.start("teams", one), h.start("google_meet", two)
+        return await h.wait_end(first), await h.wait_end(second)
+
+    a, b = h.run(scenario)
+    assert a.status == b.status == "completed"
+    heard_a = " ".join(t for _, t in h.texts(a.session_id))
+    heard_b = " ".join(t for _, t in h.texts(b.session_id))
+    assert recall("orange elephant crossed the river", heard_a) >= 0.6, heard_a
+    assert recall("green bottles stood on the wall", heard_b) >= 0.6, heard_b
+    assert not {"elephant", "river"} & set(words(heard_b))
+    assert not {"bottles", "wall"} & set(words(heard_a))

@@ -1,0 +1,190 @@
+"""The main window: the New-session form and the sessions list on the left, the selected
+session on the right."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
+                               QSystemTrayIcon, QVBoxLayout, QWidget)
+
+from app import __version__
+from app.errors import MeetingBuddyError
+from app.events import SessionEvent
+from app.models import Session
+from app.sessions import StartRequest
+from ui.headings import heading
+from ui.icons import app_icon
+from ui.new_session_form import NewSessionForm
+from ui.session_actions import confirm_delete, export_session
+from ui.session_page import SessionPage
+from ui.sessions_list import SessionsList
+
+if TYPE_CHECKING:
+    from ui.application import Application
+
+WELCOME = (
+    "<h2>Record a meeting</h2>"
+    "<p>Paste the meeting's link in <b>New session</b> and press <b>Start</b>: a bot joins "
+    "the meeting, records it and transcribes it on this computer. Teams, Zoom, Google Meet "
+    "and Webex are supported.</p>"
+    "<p>Or copy a meeting link and choose <b>Quick join</b> in the tray menu.</p>"
+    "<p>Select a session on the left to read its transcript, see who was there, and export it.</p>")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, app: "Application") -> None:
+        super().__init__()
+        self.app = app
+        self.setWindowTitle("Meeting Buddy")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+
+        self.form = NewSessionForm(app.settings)
+        self.sessions = SessionsList(app.store)
+        self.page = SessionPage(app.store, app.folder_of)
+        self.welcome = self._welcome_page()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.page)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(10, 10, 4, 10)
+        left_layout.addWidget(self.form)
+        left_layout.addSpacing(6)
+        left_layout.addWidget(heading("Sessions", point_size=12))
+        left_layout.addWidget(self.sessions, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([500, 780])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self._build_menus()
+        self._told_about_tray = False
+
+        self.form.startRequested.connect(self._start)
+        self.sessions.sessionSelected.connect(self._select)
+        self.page.stopRequested.connect(app.stop_session)
+        self.page.exportRequested.connect(self._export)
+        self.page.deleteRequested.connect(self._delete)
+        app.events.received.connect(self._on_event)
+        app.sessionStarted.connect(self._started)
+        app.sessionDeleted.connect(self._deleted)
+        app.settingsChanged.connect(self.form.apply_defaults)
+        app.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
+
+    def _welcome_page(self) -> QWidget:
+        page = QWidget()
+        icon = QLabel()
+        icon.setPixmap(app_icon().pixmap(QSize(96, 96)))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel(WELCOME)
+        text.setWordWrap(True)
+        text.setFixedWidth(520)  # a fixed width lets the wrapped text take its full height
+        text.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        return page
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&Meeting Buddy")
+        new = menu.addAction("New session")
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.triggered.connect(lambda: self.form.link_edit.setFocus())
+        menu.addAction("Quick join (link on the clipboard)").triggered.connect(lambda: self.app.quick_join())
+        menu.addAction("Record this computer").triggered.connect(lambda: self.app.record_this_computer())
+        menu.addSeparator()
+        self.settings_action = QAction("Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        menu.addAction(self.settings_action)
+        menu.addSeparator()
+        quit_action = menu.addAction("Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(lambda: self.app.request_quit())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("About Meeting Buddy").triggered.connect(self._about)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def _start(self, request: StartRequest) -> None:
+        try:
+            self.app.start_session(request)
+        except MeetingBuddyError as exc:
+            self.form.show_error(exc.details.get("field"), exc.message)
+            return
+        self.form.started()
+
+    def _started(self, session: Session) -> None:
+        self.sessions.session_changed(session)
+        self.select_session(session.session_id)
+
+    def select_session(self, session_id: str) -> None:
+        if not self.sessions.select(session_id):
+            # Hidden by the list's filter: show it anyway.
+            self._select(session_id)
+
+    def _select(self, session_id: str) -> None:
+        if session_id and self.page.show_session(session_id):
+            self.stack.setCurrentWidget(self.page)
+        else:
+            self.stack.setCurrentWidget(self.welcome)
+
+    def _on_event(self, event: SessionEvent) -> None:
+        if event.kind == "session":
+            self.sessions.session_changed(Session.from_dict(event.data))
+        self.page.apply_event(event)
+
+    def _export(self, session_id: str) -> None:
+        session = self.app.store.get_session(session_id)
+        if session is None:
+            return
+        written = export_session(self, self.app, session)
+        if written is not None:
+            self.statusBar().showMessage(f"Transcript saved to {written}", 15000)
+
+    def _delete(self, session_id: str) -> None:
+        session = self.app.store.get_session(session_id)
+        if session is not None and confirm_delete(self, session, self.app.folder_of(session)):
+            self.app.delete_session(session_id)
+
+    def _deleted(self, session_id: str) -> None:
+        self.sessions.session_deleted(session_id)
+        if self.page.session_id == session_id:
+            self.page.session = None
+            self.stack.setCurrentWidget(self.welcome)
+        self.statusBar().showMessage("Session deleted", 8000)
+
+    # -- dialogs -----------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self.app, self).exec()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Meeting Buddy",
+                          f"<b>Meeting Buddy {__version__}</b><p>Records and transcribes "
+                          "Teams, Zoom, Google Meet and Webex meetings on this computer.</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.app.closed:
+            event.accept()
+            return
+        event.ignore()
+        if self.app.tray is not None and self.app.tray.icon.isVisible() and QSystemTrayIcon.isSystemTrayAvailable():
+            # Sessions keep running; the tray brings the window back.
+            self.hide()
+            if not self._told_about_tray:
+                self._told_about_tray = True
+                self.app.notify("Meeting Buddy is still running", "Open it again from the tray icon.")
+        else:
+            self.app.request_quit()

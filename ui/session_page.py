@@ -1,0 +1,179 @@
+"""One session: its header (meeting, status, outcome in words, actions) over the live
+transcript, the participants, the log and the recording facts.
+
+The store is read when a session is selected; after that the page follows the session's
+events."""
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from app.error_texts import session_outcome
+from app.events import SessionEvent
+from app.models import Session, Status
+from app.store import Store
+from ui.formatting import local_time, meeting_title
+from ui.headings import heading
+from ui.icons import platform_icon
+from ui.languages import language_name
+from ui.log_view import LogView
+from ui.participants_view import ParticipantsView
+from ui.recording_view import RecordingView
+from ui.status_badge import StatusBadge
+from ui.transcript_view import TranscriptView
+
+_BANNER_STYLES = {
+    "failed": "background: rgba(208, 49, 45, 0.14); border: 1px solid rgba(208, 49, 45, 0.5);",
+    "completed": "background: rgba(46, 125, 50, 0.12); border: 1px solid rgba(46, 125, 50, 0.45);",
+    "note": "background: rgba(31, 111, 209, 0.10); border: 1px solid rgba(31, 111, 209, 0.4);",
+}
+
+
+class SessionPage(QWidget):
+    stopRequested = Signal(str)
+    exportRequested = Signal(str)
+    deleteRequested = Signal(str)
+
+    TRANSCRIPT, PARTICIPANTS, LOG, RECORDING = range(4)
+
+    def __init__(self, store: Store, folder_of: Callable[[Session], Path],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._folder_of = folder_of
+        self.session: Session | None = None
+
+        self.platform_label = QLabel()
+        self.title = heading(point_size=15)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.badge = StatusBadge()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("The bot leaves; the recording and transcript are saved")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the transcript as text, subtitles, JSON, Markdown or Word")
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the session, its transcript and its files")
+        self.facts = QLabel()
+        self.facts.setStyleSheet("color: #8a8d93;")
+        self.facts.setWordWrap(True)
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = QLabel()
+        self.banner.setObjectName("outcomeBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.hide()
+
+        self.transcript = TranscriptView()
+        self.participants = ParticipantsView()
+        self.log = LogView()
+        self.recording = RecordingView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.transcript, "Transcript")
+        self.tabs.addTab(self.participants, "Participants")
+        self.tabs.addTab(self.log, "Log")
+        self.tabs.addTab(self.recording, "Recording")
+
+        top = QHBoxLayout()
+        top.addWidget(self.platform_label)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.badge)
+        top.addSpacing(12)
+        for button in (self.stop_button, self.export_button, self.delete_button):
+            top.addWidget(button)
+        header = QFrame()
+        header_layout = QVBoxLayout(header)
+        header_layout.setContentsMargins(0, 0, 0, 0)
+        header_layout.addLayout(top)
+        header_layout.addWidget(self.facts)
+        header_layout.addWidget(self.banner)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(header)
+        layout.addWidget(self.tabs, 1)
+
+        self.stop_button.clicked.connect(lambda: self._request(self.stopRequested))
+        self.export_button.clicked.connect(lambda: self._request(self.exportRequested))
+        self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session.session_id if self.session else None
+
+    def _request(self, signal) -> None:
+        if self.session is not None:
+            signal.emit(self.session.session_id)
+
+    # -- loading and following ---------------------------------------------------------------
+
+    def show_session(self, session_id: str) -> bool:
+        """Load a session from the store; False when it no longer exists."""
+        session = self.store.get_session(session_id)
+        if session is None:
+            self.session = None
+            return False
+        self.session = session
+        self.transcript.set_segments(self.store.transcripts(session_id), self._placeholder(session))
+        self.log.set_entries(self.store.logs(session_id))
+        self._show(session)
+        return True
+
+    def apply_event(self, event: SessionEvent) -> None:
+        if self.session is None or event.session_id != self.session.session_id:
+            return
+        if event.kind == "session":
+            self._show(Session.from_dict(event.data))
+        elif event.kind == "transcript":
+            self.transcript.add_event(event.data)
+        elif event.kind == "log":
+            self.log.add_event(event.data)
+
+    def _placeholder(self, session: Session) -> str:
+        if not session.transcription_enabled:
+            return "Transcription is off for this session."
+        if session.is_terminal:
+            return "Nothing was transcribed in this session."
+        return "Waiting for someone to speak…"
+
+    def _show(self, session: Session) -> None:
+        self.session = session
+        self.platform_label.setPixmap(platform_icon(session.platform).pixmap(QSize(28, 28)))
+        self.title.setText(meeting_title(session))
+        self.badge.set_status(session.status)
+        self.stop_button.setEnabled(not session.is_terminal and session.status != Status.LEAVING.value)
+        language = (language_name(session.transcription_language) if session.transcription_enabled
+                    else "no transcription")
+        started = local_time(session.join_timestamp or session.created_at)
+        self.facts.setText(f"Bot “{escape(session.bot_name)}” · {language} · started {started}"
+                           f"<br>{escape(session.meeting_link)}")
+        self._show_banner(session)
+        self.participants.show_session(session)
+        self.tabs.setTabText(self.PARTICIPANTS, f"Participants ({len(session.current_participants)})"
+                             if not session.is_terminal else "Participants")
+        self.recording.show_session(session, self._folder_of(session))
+        self.transcript.text.setPlaceholderText(self._placeholder(session))
+
+    def _show_banner(self, session: Session) -> None:
+        outcome = session_outcome(session)
+        if outcome is not None:
+            kind = "failed" if session.status == Status.FAILED.value else "completed"
+            lead = "Failed" if kind == "failed" else "Ended"
+            text = f"<b>{lead}: {escape(outcome.title)}.</b> {escape(outcome.explanation)}"
+            if outcome.remedy:
+                text += f"<br>{escape(outcome.remedy)}"
+        elif session.debug_mode:
+            kind = "note"
+            text = "Debug mode: the bot shows its browser in its own window."
+        else:
+            self.banner.hide()
+            return
+        self.banner.setText(text)
+        self.banner.setStyleSheet(_BANNER_STYLES[kind] + " border-radius: 6px; padding: 8px;")
+        self.banner.setProperty("kind", kind)
+        self.banner.show()

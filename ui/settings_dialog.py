@@ -1,0 +1,407 @@
+"""Settings: defaults for new sessions, transcription model, recording, auto-leave timers,
+the local API and sync. Saved with app.settings; tokens go to app.secrets, never into the
+settings file."""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QSizePolicy, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from app.errors import MeetingBuddyError, ValidationError
+from app.paths import data_root
+from app.settings import LeaveTimerSettings, Settings
+from ui.new_session_form import language_combo
+from ui.prefs import THEMES
+
+if TYPE_CHECKING:
+    from ui.application import Application
+
+DEVICES = (("CPU", "cpu"), ("GPU (CUDA)", "cuda"), ("Automatic", "auto"))
+COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "float16", "float32", "default")
+THEME_LABELS = {"system": "System", "light": "Light", "dark": "Dark"}
+
+# Each timer: (field, label, unit label, seconds per unit).
+TIMERS = (
+    ("waiting_room_s", "Leave the waiting room after", "min", 60),
+    ("no_one_joined_s", "Leave when nobody joins within", "min", 60),
+    ("everyone_left_s", "Leave after everyone else left, after", "s", 1),
+    ("silence_s", "Leave after silence of", "min", 60),
+    ("silence_warmup_s", "Count silence only after the first", "min", 60),
+    ("max_duration_s", "Leave after at most", "min", 60),
+)
+
+# Which tab holds the field a ValidationError names.
+_FIELD_TABS = {"bot_name": 0, "data_dir": 0, "device": 1, "segment_seconds": 2,
+               "screen_fps": 2, "api_port": 4, "remote_url": 4}
+
+
+def _form_page() -> tuple[QWidget, QFormLayout]:
+    page = QWidget()
+    form = QFormLayout(page)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return page, form
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #8a8d93;")
+    return label
+
+
+def _compact(spin: QAbstractSpinBox) -> QAbstractSpinBox:
+    """Numbers need little room: keep spin boxes from stretching across the dialog."""
+    spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    spin.setMinimumWidth(140)
+    return spin
+
+
+def _select(combo: QComboBox, value) -> None:
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, app: "Application", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.setWindowTitle("Settings")
+        self.resize(720, 560)
+        s = app.settings
+        self._new_api_token: str | None = None
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._general_tab(s), "General")
+        self.tabs.addTab(self._transcription_tab(s), "Transcription")
+        self.tabs.addTab(self._recording_tab(s), "Recording")
+        self.tabs.addTab(self._meeting_tab(s), "Meeting")
+        self.tabs.addTab(self._api_tab(s), "API and sync")
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d0312d;")
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
+                                        QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    # -- tabs --------------------------------------------------------------------------------
+
+    def _general_tab(self, s: Settings) -> QWidget:
+        page, form = _form_page()
+        self.bot_name = QLineEdit(s.bot_name)
+        self.bot_name.setMaxLength(100)
+        self.language = language_combo(s.language)
+        self.theme = QComboBox()
+        for theme in THEMES:
+            self.theme.addItem(THEME_LABELS[theme], theme)
+        _select(self.theme, self.app.prefs.theme)
+        self.data_dir = QLineEdit(s.data_dir or "")
+        self.data_dir.setPlaceholderText(f"Default: {data_root()}")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_data_dir)
+        row = QHBoxLayout()
+        row.addWidget(self.data_dir, 1)
+        row.addWidget(browse)
+        form.addRow("Bot name", self.bot_name)
+        form.addRow("Transcription language", self.language)
+        form.addRow("Appearance", self.theme)
+        form.addRow("Data folder", row)
+        form.addRow("", _note("Recordings and the session database live here. A new folder "
+                              "is used after Meeting Buddy restarts; existing sessions stay "
+                              "in the old one."))
+        return page
+
+    def _transcription_tab(self, s: Settings) -> QWidget:
+        page, form = _form_page()
+        self.model = QComboBox()
+        self.model_state = _note("")
+        self._fill_models(s.model)
+        folder = QPushButton("Use a model folder…")
+        folder.clicked.connect(self._choose_model_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.model, 1)
+        row.addWidget(folder)
+        self.device = QComboBox()
+        for label, value in DEVICES:
+            self.device.addItem(label, value)
+        _select(self.device, s.device)
+        self.compute_type = QComboBox()
+        for value in COMPUTE_TYPES:
+            self.compute_type.addItem(value, value)
+        if self.compute_type.findData(s.compute_type) < 0:
+            self.compute_type.addItem(s.compute_type, s.compute_type)
+        _select(self.compute_type, s.compute_type)
+        form.addRow("Model", row)
+        form.addRow("", self.model_state)
+        form.addRow("Runs on", self.device)
+        form.addRow("Compute type", self.compute_type)
+        form.addRow("", _note("int8 on the CPU is fast and small; float16 suits a GPU. "
+                              "English-only models (.en) are swapped for a multilingual one "
+                              "when a session is in another language."))
+        self.model.currentIndexChanged.connect(lambda _: self._show_model_state())
+        self._show_model_state()
+        return page
+
+    def _recording_tab(self, s: Settings) -> QWidget:
+        page, form = _form_page()
+        self.segment_seconds = QSpinBox()
+        self.segment_seconds.setRange(10, 3600)
+        self.segment_seconds.setSuffix(" s")
+        self.segment_seconds.setValue(int(s.segment_seconds))
+        self.screen_capture = QCheckBox("Record the meeting's screen")
+        self.screen_capture.setChecked(s.screen_capture)
+        self.screen_fps = QDoubleSpinBox()
+        self.screen_fps.setRange(0.5, 30)
+        self.screen_fps.setSingleStep(0.5)
+        self.screen_fps.setDecimals(1)
+        self.screen_fps.setSuffix(" frames/s")
+        self.screen_fps.setValue(s.screen_fps)
+        self.screen_width = QSpinBox()
+        self.screen_height = QSpinBox()
+        for spin, value in ((self.screen_width, s.screen_max_width), (self.screen_height, s.screen_max_height)):
+            spin.setRange(160, 7680)
+            spin.setValue(value)
+        size = QHBoxLayout()
+        size.addWidget(self.screen_width)
+        size.addWidget(QLabel("×"))
+        size.addWidget(self.screen_height)
+        size.addStretch(1)
+        for widget in (self.screen_fps, self.screen_width, self.screen_height):
+            self.screen_capture.toggled.connect(widget.setEnabled)
+            widget.setEnabled(s.screen_capture)
+
+        devices, problem = _input_devices()
+        self.bot_audio = QComboBox()
+        self.bot_audio.addItem("The meeting page (recommended)", "page")
+        self.mic_device = QComboBox()
+        self.mic_device.addItem("System default", None)
+        self.system_device = QComboBox()
+        self.system_device.addItem("System default", None)
+        for device in devices:
+            label = device.name + ("  (system sound)" if device.is_loopback else "")
+            self.bot_audio.addItem(label, device.name)
+            (self.system_device if device.is_loopback else self.mic_device).addItem(label, device.name)
+        for combo, value in ((self.bot_audio, s.bot_audio), (self.mic_device, s.mic_device),
+                             (self.system_device, s.system_device)):
+            if value is not None and combo.findData(value) < 0:
+                combo.addItem(f"{value}  (not connected)", value)
+            _select(combo, value)
+
+        _compact(self.segment_seconds)
+        _compact(self.screen_fps)
+        form.addRow("Segment length", self.segment_seconds)
+        form.addRow("", self.screen_capture)
+        form.addRow("Frame rate", self.screen_fps)
+        form.addRow("Largest frame", size)
+        form.addRow("Bot's audio from", self.bot_audio)
+        form.addRow("Microphone", self.mic_device)
+        form.addRow("System sound", self.system_device)
+        form.addRow("", _note(problem or "The meeting page captures each session's audio on its "
+                              "own; a device records whatever this computer hears."))
+        return page
+
+    def _meeting_tab(self, s: Settings) -> QWidget:
+        page, form = _form_page()
+        self.timers: dict[str, tuple[QDoubleSpinBox, int]] = {}
+        for name, label, unit, scale in TIMERS:
+            spin = QDoubleSpinBox()
+            spin.setDecimals(1 if scale == 60 else 0)
+            spin.setRange(0.1 if scale == 60 else 1, 24 * 60 if scale == 60 else 24 * 3600)
+            spin.setSuffix(f" {unit}")
+            spin.setValue(getattr(s.timers, name) / scale)
+            self.timers[name] = (spin, scale)
+            form.addRow(label, _compact(spin))
+        form.addRow("", _note("The bot leaves by itself when one of these happens; the "
+                              "recording and transcript are kept."))
+        return page
+
+    def _api_tab(self, s: Settings) -> QWidget:
+        page, form = _form_page()
+        from app.secrets import REMOTE_TOKEN, api_token, get_secret
+
+        self.api_enabled = QCheckBox("Serve the Meeting Buddy API on this computer (127.0.0.1)")
+        self.api_enabled.setChecked(s.api_enabled)
+        self.api_port = QSpinBox()
+        self.api_port.setRange(1, 65535)
+        self.api_port.setValue(s.api_port)
+        self.api_token = QLineEdit(api_token(create=True) or "")
+        self.api_token.setReadOnly(True)
+        self.api_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.show_token = QPushButton("Show")
+        self.show_token.setCheckable(True)
+        self.show_token.toggled.connect(self._toggle_token)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.api_token.text()))
+        regenerate = QPushButton("Regenerate")
+        regenerate.clicked.connect(self._regenerate_token)
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.api_token, 1)
+        for button in (self.show_token, copy, regenerate):
+            token_row.addWidget(button)
+        self.remote_url = QLineEdit(s.remote_url or "")
+        self.remote_url.setPlaceholderText("https://meeting-buddy.example.com")
+        self.remote_token = QLineEdit()
+        self.remote_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remote_token.setPlaceholderText("Stored" if get_secret(REMOTE_TOKEN) else "Not set")
+        self.sync_enabled = QCheckBox("Sync finished sessions with the remote API")
+        self.sync_enabled.setChecked(s.sync_enabled)
+
+        form.addRow("", self.api_enabled)
+        form.addRow("Port", _compact(self.api_port))
+        form.addRow("Token", token_row)
+        form.addRow("", _note("Clients send it as 'Authorization: Bearer <token>'. Regenerating "
+                              "it locks out every client that uses the old one."))
+        form.addRow("Remote API", self.remote_url)
+        form.addRow("Remote token", self.remote_token)
+        form.addRow("", self.sync_enabled)
+        return page
+
+    # -- helpers behind the buttons ----------------------------------------------------------
+
+    def _fill_models(self, current: str) -> None:
+        try:
+            from recorder.models import model_states
+
+            states = model_states()
+        except (ImportError, OSError):
+            states = []
+        self._model_states = {state.name: state for state in states}
+        for state in states:
+            note = "in use" if state.name == current else "installed" if state.installed else "not installed"
+            self.model.addItem(f"{state.name}  ({note})", state.name)
+        if self.model.findData(current) < 0:
+            self.model.addItem(current, current)
+        _select(self.model, current)
+        self._model_in_use = current
+
+    def _show_model_state(self) -> None:
+        name = self.model.currentData()
+        state = self._model_states.get(name)
+        if state is None:
+            text = "A model folder on this computer."
+        elif state.installed:
+            text = f"Installed ({'a Python package' if state.source == 'package' else 'downloaded'})."
+        else:
+            text = "Not installed: downloaded on first use when the network allows."
+        if state is not None:
+            text += " Multilingual." if state.multilingual else " English only."
+        if name == self._model_in_use:
+            text = "In use. " + text
+        self.model_state.setText(text)
+
+    def _choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with a CTranslate2 Whisper model")
+        if folder:
+            if self.model.findData(folder) < 0:
+                self.model.addItem(folder, folder)
+            _select(self.model, folder)
+
+    def _choose_data_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text() or str(data_root()))
+        if folder:
+            self.data_dir.setText(folder)
+
+    def _toggle_token(self, shown: bool) -> None:
+        self.api_token.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_token.setText("Hide" if shown else "Show")
+
+    def _regenerate_token(self) -> None:
+        from app.secrets import new_token
+
+        answer = QMessageBox.question(
+            self, "Regenerate the API token",
+            "Clients using the current token lose access until they get the new one. "
+            "The new token is stored when you press Save.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._new_api_token = new_token()
+            self.api_token.setText(self._new_api_token)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """The settings as the dialog shows them (not yet validated)."""
+        timers = LeaveTimerSettings(**{name: spin.value() * scale
+                                       for name, (spin, scale) in self.timers.items()})
+        return dataclasses.replace(
+            self.app.settings,
+            bot_name=self.bot_name.text().strip(),
+            language=self.language.currentData(),
+            model=self.model.currentData(),
+            device=self.device.currentData(),
+            compute_type=self.compute_type.currentData(),
+            data_dir=self.data_dir.text().strip() or None,
+            segment_seconds=float(self.segment_seconds.value()),
+            screen_capture=self.screen_capture.isChecked(),
+            screen_fps=self.screen_fps.value(),
+            screen_max_width=self.screen_width.value(),
+            screen_max_height=self.screen_height.value(),
+            bot_audio=self.bot_audio.currentData(),
+            mic_device=self.mic_device.currentData(),
+            system_device=self.system_device.currentData(),
+            timers=timers,
+            api_enabled=self.api_enabled.isChecked(),
+            api_port=self.api_port.value(),
+            remote_url=self.remote_url.text().strip() or None,
+            sync_enabled=self.sync_enabled.isChecked())
+
+    def _check_remote(self, settings: Settings) -> None:
+        url = settings.remote_url
+        if url and not url.startswith(("https://", "http://")):
+            raise ValidationError("The remote API URL must start with https:// (or http://)",
+                                  field="remote_url")
+        if settings.sync_enabled and not url:
+            raise ValidationError("Sync needs the remote API's URL", field="remote_url")
+
+    def save(self) -> None:
+        from app.secrets import API_TOKEN, REMOTE_TOKEN, set_secret
+
+        settings = self.settings()
+        try:
+            settings.validate()
+            self._check_remote(settings)
+            if self._new_api_token:
+                set_secret(API_TOKEN, self._new_api_token)
+            if self.remote_token.text():
+                set_secret(REMOTE_TOKEN, self.remote_token.text())
+            data_dir_changed = settings.data_dir != self.app.settings.data_dir
+            self.app.apply_settings(settings)
+        except MeetingBuddyError as exc:
+            self.show_error(exc)
+            return
+        theme = self.theme.currentData()
+        if theme != self.app.prefs.theme:
+            self.app.apply_prefs(dataclasses.replace(self.app.prefs, theme=theme))
+        if data_dir_changed:
+            self.app.notice.emit("The new data folder is used after Meeting Buddy restarts")
+        self.accept()
+
+    def show_error(self, exc: MeetingBuddyError) -> None:
+        field = str(exc.details.get("field", ""))
+        tab = _FIELD_TABS.get(field, 3 if field.startswith("timers.") else None)
+        if tab is not None:
+            self.tabs.setCurrentIndex(tab)
+        self.error_label.setText(f"⚠ {exc.message}")
+        self.error_label.show()
+
+
+def _input_devices():
+    """The audio inputs, or none and a sentence saying why."""
+    try:
+        from recorder.audio.device import list_input_devices
+
+        return list_input_devices(), None
+    except Exception as exc:  # no PortAudio, no sound server: the page path still works
+        return [], f"Audio devices cannot be listed here ({type(exc).__name__}); the meeting page's audio still works."
+

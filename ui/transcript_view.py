@@ -1,0 +1,226 @@
+"""A session's transcript as it is spoken: final segments with time and speaker, the current
+partial greyed at the end until its final replaces it. Follows the newest line until the user
+scrolls up; search highlights every match."""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QTextEdit, QVBoxLayout,
+                               QWidget)
+
+from app.models import TranscriptSegment
+from ui.formatting import clock
+
+MUTED = QColor("#8a8d93")
+SPEAKER_COLORS = ("#3b82f6", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d",
+                  "#dc2626")
+_BOTTOM_SLACK = 4  # pixels from the end that still count as "at the newest line"
+
+
+def speaker_color(name: str) -> QColor:
+    return QColor(SPEAKER_COLORS[zlib.crc32(name.encode()) % len(SPEAKER_COLORS)])
+
+
+class TranscriptView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search the transcript")
+        self.search_edit.setClearButtonEnabled(True)
+        self.match_label = QLabel()
+        self.match_label.setStyleSheet("color: #8a8d93;")
+        self.follow_button = QPushButton("Jump to latest ↓")
+        self.follow_button.hide()
+        self.text = QTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setUndoRedoEnabled(False)
+        self.text.document().setDocumentMargin(10)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search_edit, 1)
+        bar.addWidget(self.match_label)
+        bar.addWidget(self.follow_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.text, 1)
+
+        self._seen: set[str] = set()
+        self._partial_start: int | None = None
+        self._partial_text = ""
+        self._final_count = 0
+        self._follow = True
+        self._matches: list[QTextCursor] = []
+        self._match_index = -1
+        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer.timeout.connect(self._highlight)
+
+        bar_scroll = self.text.verticalScrollBar()
+        bar_scroll.valueChanged.connect(self._scrolled)
+        self.follow_button.clicked.connect(self.follow_latest)
+        self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self.next_match)
+
+    # -- content -----------------------------------------------------------------------------
+
+    def clear(self, placeholder: str = "") -> None:
+        self.text.clear()
+        self.text.setPlaceholderText(placeholder)
+        self._seen.clear()
+        self._partial_start = None
+        self._partial_text = ""
+        self._final_count = 0
+        self.follow_latest()
+
+    def set_segments(self, segments: list[TranscriptSegment], placeholder: str) -> None:
+        self.clear(placeholder)
+        for seg in segments:
+            self._append_final(seg.transcript_id, seg.start_time, seg.speaker, seg.text)
+        self._after_change()
+
+    def add_event(self, data: dict[str, Any]) -> None:
+        """A "transcript" event: a partial replaces the previous partial; a final replaces
+        the partial and stays."""
+        if not data.get("is_partial") and data.get("transcript_id") in self._seen:
+            return  # already loaded from the store
+        self._remove_partial()
+        if data.get("is_partial"):
+            self._append_partial(data["start_time"], data.get("speaker"), data["text"])
+        else:
+            self._append_final(data["transcript_id"], data["start_time"], data.get("speaker"), data["text"])
+        self._after_change()
+
+    @property
+    def partial_text(self) -> str:
+        return self._partial_text
+
+    @property
+    def final_count(self) -> int:
+        return self._final_count
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()
+
+    # -- inside: the document ----------------------------------------------------------------
+
+    def _new_block(self) -> QTextCursor:
+        cursor = QTextCursor(self.text.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not self.text.document().isEmpty():
+            block = QTextBlockFormat()
+            block.setTopMargin(6)
+            cursor.insertBlock(block, QTextCharFormat())
+        return cursor
+
+    def _write_line(self, cursor: QTextCursor, start: float, speaker: str | None, text: str,
+                    *, partial: bool) -> None:
+        stamp = QTextCharFormat()
+        stamp.setForeground(MUTED)
+        stamp.setFontFixedPitch(True)
+        cursor.insertText(f"{clock(start)}  ", stamp)
+        if speaker:
+            who = QTextCharFormat()
+            who.setFontWeight(QFont.Weight.Bold)
+            who.setForeground(MUTED if partial else speaker_color(speaker))
+            cursor.insertText(f"{speaker}  ", who)
+        body = QTextCharFormat()
+        if partial:
+            body.setForeground(MUTED)
+            body.setFontItalic(True)
+            text += " …"
+        cursor.insertText(text, body)
+
+    def _append_final(self, transcript_id: str, start: float, speaker: str | None, text: str) -> None:
+        self._seen.add(transcript_id)
+        self._write_line(self._new_block(), start, speaker, text, partial=False)
+        self._final_count += 1
+
+    def _append_partial(self, start: float, speaker: str | None, text: str) -> None:
+        end = QTextCursor(self.text.document())
+        end.movePosition(QTextCursor.MoveOperation.End)
+        self._partial_start = end.position()
+        self._partial_text = text
+        self._write_line(self._new_block(), start, speaker, text, partial=True)
+
+    def _remove_partial(self) -> None:
+        if self._partial_start is None:
+            return
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(self._partial_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._partial_start = None
+        self._partial_text = ""
+
+    def _after_change(self) -> None:
+        if self._follow:
+            bar = self.text.verticalScrollBar()
+            bar.setValue(bar.maximum())
+        if self.search_edit.text():
+            self._search_timer.start()
+
+    # -- following the newest line -----------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def follow_latest(self) -> None:
+        self._follow = True
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.follow_button.hide()
+
+    def showEvent(self, event) -> None:  # the scroll range is only known once laid out
+        super().showEvent(event)
+        if self._follow:
+            QTimer.singleShot(0, self.follow_latest)
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.text.verticalScrollBar()
+        self._follow = value >= bar.maximum() - _BOTTOM_SLACK
+        self.follow_button.setVisible(not self._follow)
+
+    # -- search ------------------------------------------------------------------------------
+
+    def _highlight(self) -> None:
+        needle = self.search_edit.text().strip()
+        self._matches = []
+        if needle:
+            doc = self.text.document()
+            cursor = doc.find(needle, 0)
+            while not cursor.isNull():
+                self._matches.append(cursor)
+                cursor = doc.find(needle, cursor)
+        marks = []
+        for match in self._matches:
+            mark = QTextEdit.ExtraSelection()
+            mark.cursor = match
+            mark.format.setBackground(QColor(255, 200, 0, 110))
+            marks.append(mark)
+        self.text.setExtraSelections(marks)
+        self._match_index = -1
+        if needle:
+            count = len(self._matches)
+            self.match_label.setText("No match" if not count else f"{count} match{'es' if count > 1 else ''}")
+        else:
+            self.match_label.clear()
+
+    def next_match(self) -> None:
+        if self._search_timer.isActive():  # the search text changed: find again first
+            self._search_timer.stop()
+            self._highlight()
+        if not self._matches:
+            return
+        self._match_index = (self._match_index + 1) % len(self._matches)
+        found = QTextCursor(self._matches[self._match_index])
+        self.text.setTextCursor(found)
+        self.text.ensureCursorVisible()
+
+    @property
+    def match_count(self) -> int:
+        return len(self._matches)
+
