@@ -190,9 +190,9 @@ _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _register_extras() -> None:
-    from app import cli_media
+    from app import cli_api, cli_media
 
-    _EXTRA_COMMANDS[:] = [cli_media.register]
+    _EXTRA_COMMANDS[:] = [cli_media.register, cli_api.register]
 
 
 

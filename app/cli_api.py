@@ -27,12 +27,8 @@ ManagerFactory = Callable[[Store, Settings], SessionManager]
 
 def bot_session_manager(store: Store, settings: Settings) -> SessionManager:
     """The session manager driving the meeting bot pipeline."""
-    try:
-        from app.runtime import build_runner_factory
-    except ImportError:
-        # Sessions then fail at once with SESSION_START_FAILED ("no meeting bot").
-        log.warning("The meeting bot pipeline is not installed; sessions cannot join meetings")
-        return SessionManager(store)
+    from app.runtime import build_runner_factory
+
     return SessionManager(store, runner_factory=build_runner_factory(settings))
 
 
@@ -54,7 +50,7 @@ def _serve_token(explicit: str | None) -> str:
 
 
 async def _serve(args: argparse.Namespace, store: Store, settings: Settings, token: str,
-                 make_manager: ManagerFactory) -> None:
+                 make_manager: ManagerFactory, stop: asyncio.Event) -> None:
     from app.api.server import ApiServer
 
     manager = make_manager(store, settings)
@@ -64,14 +60,19 @@ async def _serve(args: argparse.Namespace, store: Store, settings: Settings, tok
     await server.start()
     print(f"Meeting Buddy API listening on {server.api_url} (Ctrl+C stops it)",
           file=sys.stderr, flush=True)
+    waiting = [asyncio.ensure_future(server.wait()), asyncio.ensure_future(stop.wait())]
     try:
-        await server.wait()
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in waiting:
+            task.cancel()
         await manager.stop_all()  # bots leave and transcripts are saved before exiting
+        await server.stop()
 
 
 def cmd_serve(args: argparse.Namespace, make_manager: ManagerFactory) -> int:
     from app.api.server import is_loopback
+    from app.cli_media import qt_runtime, run_until_signalled
     from app.errors import ValidationError
     from app.instance import InstanceLock
     from app.paths import data_root
@@ -87,7 +88,10 @@ def cmd_serve(args: argparse.Namespace, make_manager: ManagerFactory) -> int:
     store = Store(data_root())
     try:
         token = _serve_token(args.token)
-        asyncio.run(_serve(args, store, settings, token, make_manager))
+        # Sessions run the browser bot, which needs Qt's event loop (Xvfb where no display).
+        with qt_runtime(headless=True) as loop:
+            run_until_signalled(
+                loop, lambda stop: _serve(args, store, settings, token, make_manager, stop))
     finally:
         store.close()
         lock.release()

@@ -5,13 +5,16 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 from app.cli import CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, print_json
 
 PLATFORM_CHOICES = ("teams", "zoom", "google_meet", "webex")
+T = TypeVar("T")
 
 
 def register(sub) -> None:
@@ -21,6 +24,18 @@ def register(sub) -> None:
     p.add_argument("--model", "-m", default=None, help="model name or folder (default: settings)")
     p.add_argument("--format", "-f", default="txt", choices=["txt", "srt", "vtt", "json"])
     p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("record", help="record this computer: microphone and/or system audio")
+    p.add_argument("--mic", help="microphone device (name or index); see `devices`")
+    p.add_argument("--system", help="system-audio device, e.g. a PulseAudio monitor")
+    p.add_argument("--screen", type=int, metavar="N", help="also record monitor N")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--language", "-l")
+    p.add_argument("--no-transcription", action="store_true")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("devices", help="list audio input devices (JSON)")
+    p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("demo", help="run a whole session against the built-in meeting simulator")
     p.add_argument("--platform", choices=PLATFORM_CHOICES, default="teams")
@@ -44,7 +59,7 @@ def register(sub) -> None:
 # -- transcribe -----------------------------------------------------------------------------
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from app.export import FORMATS, export_segments
+    from app.export import export_segments
     from app.models import TranscriptSegment
     from app.settings import load_settings
     from recorder.models import ModelNotAvailable
@@ -66,6 +81,65 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(export_segments(segments, args.format))
     sys.stdout.flush()
     return EXIT_OK
+
+
+# -- record this computer -------------------------------------------------------------------
+
+def _device(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from recorder.audio.device import list_input_devices
+
+    print_json([{"index": d.index, "name": d.name, "is_loopback": d.is_loopback,
+                 "default_samplerate": d.default_samplerate,
+                 "max_input_channels": d.max_input_channels} for d in list_input_devices()])
+    return EXIT_OK
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from app.runtime import build_core, pipeline_config
+    from app.settings import load_settings
+    from recorder.device_session import DeviceSessionOptions, DeviceSessionRunner
+
+    settings = load_settings()
+    mic, system = _device(args.mic or settings.mic_device), _device(args.system or settings.system_device)
+    if mic is None and system is None:
+        raise CliError("choose what to record: --mic DEVICE and/or --system DEVICE "
+                       "(see `meeting-buddy devices`)", EXIT_USAGE)
+    if args.duration is not None and args.duration <= 0:
+        raise CliError("--duration must be positive", EXIT_USAGE)
+    options = DeviceSessionOptions(mic=mic, system=system, screen_monitor=args.screen,
+                                   max_duration=args.duration, pipeline=pipeline_config(settings))
+    core = build_core(settings, with_bot=False)
+
+    async def record(stop: asyncio.Event):
+        session = core.manager.start_local(
+            lambda s, _link: DeviceSessionRunner(s, None, options),
+            transcription_enabled=not args.no_transcription,
+            transcription_language=args.language or settings.language)
+        sub = core.manager.bus.subscribe(LivePrinter(session.session_id))
+        print("recording; Ctrl+C stops", file=sys.stderr, flush=True)
+        try:
+            while not core.manager.get(session.session_id).is_terminal:
+                if stop.is_set():
+                    return await core.manager.stop(session.session_id)
+                await asyncio.sleep(0.1)
+            return core.manager.get(session.session_id)
+        finally:
+            sub.close()
+
+    try:
+        loop = asyncio.new_event_loop()
+        try:
+            session = run_until_signalled(loop, record)
+        finally:
+            loop.close()
+    finally:
+        core.close()
+    print_json(session.to_dict())
+    return EXIT_OK if session.status == "completed" else EXIT_FAILURE
 
 
 # -- demo and join ----------------------------------------------------------------------------
@@ -93,13 +167,10 @@ class LivePrinter:
             print(f"{d['level']}: {d['message']}", file=sys.stderr, flush=True)
 
 
-def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
-                    transcription: bool, debug: bool, headless: bool, json_out: str | None,
-                    simulator=None) -> int:
-    """Runs one bot session to its end in a Qt application driven by qasync."""
-    from app.runtime import build_core
-    from app.sessions import StartRequest
-    from app.settings import load_settings
+@contextmanager
+def qt_runtime(*, headless: bool, host_resolver_rules: str | None = None) -> Iterator[Any]:
+    """A Qt application with qasync driving asyncio, as the bot needs: a display (Xvfb when
+    `headless` and none exists), QtWebEngine prepared, the event loop installed."""
     from recorder.bot.runtime import prepare_qtwebengine_environment
     from recorder.headless import HeadlessError, HeadlessServices, default_state_dir
 
@@ -110,62 +181,86 @@ def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
             services.start_display()
         except HeadlessError as exc:
             raise CliError(str(exc)) from exc
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        raise CliError("no display: run with --headless (uses Xvfb) or from a desktop session")
-    prepare_qtwebengine_environment(simulator.host_resolver_rules() if simulator else None)
-
-    from PySide6.QtWidgets import QApplication
-    import qasync
-
-    from app.qt_workarounds import keep_bools_alive
-
-    keep_bools_alive()
-
-    settings = load_settings()
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    trusted = frozenset(simulator.mapped_hosts()) if simulator else frozenset()
-    core = build_core(settings, trusted_cert_hosts=trusted)
     try:
-        request = StartRequest(link, bot_name=bot_name or settings.bot_name,
-                               transcription_enabled=transcription,
-                               transcription_language=language or settings.language,
-                               debug_mode=debug or not headless)
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            raise CliError("no display: run with --headless (uses Xvfb) or from a desktop session")
+        prepare_qtwebengine_environment(host_resolver_rules)
 
-        started: dict[str, str] = {}
+        from PySide6.QtWidgets import QApplication
+        import qasync
 
-        async def session_to_end() -> Any:
-            session = core.manager.start(request)
-            started["id"] = session.session_id
-            printer = LivePrinter(session.session_id)
-            sub = core.manager.bus.subscribe(printer)
-            try:
-                while not core.manager.get(session.session_id).is_terminal:
-                    await asyncio.sleep(0.2)
-            except asyncio.CancelledError:
-                await core.manager.stop(session.session_id)
-            finally:
-                sub.close()
-            return core.manager.get(session.session_id)
+        from app.qt_workarounds import keep_bools_alive
 
+        keep_bools_alive()
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
         with loop:
-            task = loop.create_task(session_to_end())
-            try:
-                session = loop.run_until_complete(task)
-            except KeyboardInterrupt:
-                print("stopping…", file=sys.stderr)
-                session = loop.run_until_complete(core.manager.stop(started["id"]))
-        transcripts = [t.to_dict() for t in core.store.transcripts(session.session_id)]
-        result = {"session": session.to_dict(), "transcripts": transcripts}
-        if json_out:
-            Path(json_out).write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")
-        print_json(result)
-        return EXIT_OK if session.status == "completed" else EXIT_FAILURE
+            yield loop
     finally:
-        core.close()
         if services is not None:
             services.stop()
+
+
+def run_until_signalled(loop, main: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+    """Runs `main(stop)` to its end; Ctrl+C or SIGTERM sets `stop` so it can finish cleanly
+    (a bot leaves its meeting, pending transcription is saved)."""
+    stop = asyncio.Event()
+    handler = lambda *_: loop.call_soon_threadsafe(stop.set)  # noqa: E731
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return loop.run_until_complete(main(stop))
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
+                    transcription: bool, debug: bool, headless: bool, json_out: str | None,
+                    simulator=None) -> int:
+    """Runs one bot session to its end, printing it live; exit 0 when it completed."""
+    from app.runtime import build_core
+    from app.sessions import StartRequest
+    from app.settings import load_settings
+
+    settings = load_settings()
+    rules = simulator.host_resolver_rules() if simulator else None
+    trusted = frozenset(simulator.mapped_hosts()) if simulator else frozenset()
+    with qt_runtime(headless=headless, host_resolver_rules=rules) as loop:
+        core = build_core(settings, trusted_cert_hosts=trusted)
+        try:
+            request = StartRequest(link, bot_name=bot_name or settings.bot_name,
+                                   transcription_enabled=transcription,
+                                   transcription_language=language or settings.language,
+                                   debug_mode=debug or not headless)
+
+            async def session_to_end(stop: asyncio.Event):
+                session = core.manager.start(request)
+                sub = core.manager.bus.subscribe(LivePrinter(session.session_id))
+                try:
+                    while not core.manager.get(session.session_id).is_terminal:
+                        if stop.is_set():
+                            print("stopping: the bot leaves and the transcript is saved…",
+                                  file=sys.stderr, flush=True)
+                            return await core.manager.stop(session.session_id)
+                        await asyncio.sleep(0.2)
+                    return core.manager.get(session.session_id)
+                finally:
+                    sub.close()
+
+            session = run_until_signalled(loop, session_to_end)
+            transcripts = [t.to_dict() for t in core.store.transcripts(session.session_id)]
+        finally:
+            core.close()
+    result = {"session": session.to_dict(), "transcripts": transcripts}
+    if json_out:
+        try:
+            Path(json_out).write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")
+        except OSError as exc:
+            print_json(result)
+            raise CliError(f"cannot write {json_out}: {exc.strerror}") from exc
+    print_json(result)
+    return EXIT_OK if session.status == "completed" else EXIT_FAILURE
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -183,6 +278,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_join(args: argparse.Namespace) -> int:
+    from app.single_instance import send_to_running_instance
+
+    # With the window open, the running Meeting Buddy takes the meeting (one owner per folder).
+    if not args.headless and send_to_running_instance({
+            "action": "join", "meeting_link": args.url, "bot_name": args.bot_name,
+            "transcription_language": args.language,
+            "transcription_enabled": not args.no_transcription,
+            "debug_mode": args.debug or None}):
+        print("handed to the running Meeting Buddy window", file=sys.stderr)
+        return EXIT_OK
     return run_bot_session(args.url, bot_name=args.bot_name, language=args.language,
                            transcription=not args.no_transcription, debug=args.debug,
                            headless=args.headless, json_out=args.json_out)

@@ -85,6 +85,12 @@ class SessionStartFailed(MeetingBuddyError):
     code, status = "SESSION_START_FAILED", 500
 
 
+class SessionReadOnly(MeetingBuddyError):
+    """A change to a session this Meeting Buddy does not own (or an import over one it does)."""
+
+    code, status = "SESSION_READ_ONLY", 409
+
+
 class InternalError(MeetingBuddyError):
     code, status = "INTERNAL_ERROR", 500
 

@@ -18,6 +18,7 @@ from app.timeutil import iso_now
 DEFAULT_BOT_NAME = "Meeting Buddy"
 DEFAULT_ORGANIZATION_ID = "local"
 DEFAULT_USER_ID = "local-user"
+LOCAL_RECORDING_LINK = "local://this-computer"
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -56,6 +57,8 @@ class Platform(str, Enum):
     ZOOM = "zoom"
     GOOGLE_MEET = "google_meet"
     WEBEX = "webex"
+    # Ours: "record this computer" (microphone + system audio, no bot, no meeting link).
+    LOCAL = "local"
 
     def __str__(self) -> str:
         return self.value

@@ -58,10 +58,15 @@ class Core:
         self.lock.release()
 
 
+def data_folder(settings: Settings) -> Path:
+    """The data folder these settings use (the platform default unless one is chosen)."""
+    return Path(settings.data_dir).expanduser().resolve() if settings.data_dir else data_root()
+
+
 def build_core(settings: Settings | None = None, *, runner_factory: RunnerFactory | None = None,
                with_bot: bool = True, trusted_cert_hosts: frozenset[str] = frozenset()) -> Core:
     settings = settings or load_settings()
-    root = Path(settings.data_dir).expanduser().resolve() if settings.data_dir else data_root()
+    root = data_folder(settings)
     store = Store(root)
     lock = InstanceLock(root)
     owner = lock.acquire()

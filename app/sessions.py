@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import shutil
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Literal, Protocol
 
-from app.errors import (IllegalTransition, MeetingBuddyError, SessionNotFound, StorageError,
-                        ValidationError)
+from app.errors import (IllegalTransition, MeetingBuddyError, SessionNotFound, SessionReadOnly,
+                        StorageError, ValidationError)
 from app.events import EventBus
 from app.links import MeetingLink, parse_meeting_link
-from app.models import (DEFAULT_BOT_NAME, LogEntry, ParticipantEvent, Session, Status,
+from app.models import (DEFAULT_BOT_NAME, LOCAL_RECORDING_LINK, LogEntry, ParticipantEvent, Platform, Session, Status,
                         TranscriptSegment)
 from app.paths import recording_dir, validate_id
 from app.store import Store
@@ -39,8 +40,8 @@ class StartRequest:
     debug_mode: bool = False
     metadata: dict[str, Any] | None = None
 
-    def validated(self) -> tuple["StartRequest", MeetingLink]:
-        link = parse_meeting_link(self.meeting_link)
+    def validated(self, *, link_required: bool = True) -> tuple["StartRequest", MeetingLink | None]:
+        link = parse_meeting_link(self.meeting_link) if link_required else None
         name = (self.bot_name or "").strip()
         if not name or len(name) > MAX_BOT_NAME or any(ord(c) < 32 for c in name):
             raise ValidationError(
@@ -49,7 +50,8 @@ class StartRequest:
         if not (2 <= len(lang) <= 8 and lang.replace("-", "").isalpha()):
             raise ValidationError("transcription_language must be a language code such as 'en'",
                                   field="transcription_language")
-        return (StartRequest(link.normalized_link, name, bool(self.transcription_enabled), lang,
+        normalized = link.normalized_link if link else self.meeting_link
+        return (StartRequest(normalized, name, bool(self.transcription_enabled), lang,
                              bool(self.debug_mode), dict(self.metadata or {})), link)
 
 
@@ -63,13 +65,14 @@ class SessionRunner(Protocol):
     async def run(self, control: "SessionControl") -> None: ...
 
 
-RunnerFactory = Callable[[Session, MeetingLink], SessionRunner]
+RunnerFactory = Callable[[Session, "MeetingLink | None"], SessionRunner]
 
 
 class SessionControl:
     """What a runner may change about its own session. Safe to call from any thread."""
 
-    def __init__(self, manager: "SessionManager", session_id: str, link: MeetingLink) -> None:
+    def __init__(self, manager: "SessionManager", session_id: str,
+                 link: MeetingLink | None) -> None:
         self._manager = manager
         self.session_id = session_id
         self.link = link
@@ -200,19 +203,42 @@ class SessionManager:
         Must be called from a running asyncio loop (the work is a task on it).
         """
         session, link = self.create(request)
+        return self._launch(session, link, self.runner_factory)
+
+    def start_local(self, runner_factory: RunnerFactory, *, transcription_enabled: bool = True,
+                    transcription_language: str = "en",
+                    metadata: dict[str, Any] | None = None) -> Session:
+        """"Record this computer": a session with no bot and no meeting link, whose runner
+        records local devices. Same lifecycle, events and files as a bot session."""
+        checked, _ = StartRequest(LOCAL_RECORDING_LINK, "This computer", transcription_enabled,
+                                  transcription_language).validated(link_required=False)
+        session = Session.create(
+            meeting_link=LOCAL_RECORDING_LINK, platform=Platform.LOCAL.value,
+            bot_name="This computer", transcription_enabled=transcription_enabled,
+            transcription_language=checked.transcription_language,
+            organization_id=self.organization_id, user_id=self.user_id,
+            metadata={"source": "this_computer", **(metadata or {})})
+        self.store.save_session(session)
+        self._publish_status(session, None)
+        self.log(session.session_id, "info", "Recording this computer")
+        return self._launch(session, None, runner_factory)
+
+    def _launch(self, session: Session, link: MeetingLink | None,
+                factory: RunnerFactory | None) -> Session:
         control = SessionControl(self, session.session_id, link)
         with self._lock:
             self._controls[session.session_id] = control
             self._tasks[session.session_id] = asyncio.get_running_loop().create_task(
-                self._run(control, session, link), name=f"session-{session.session_id}")
+                self._run(control, session, link, factory), name=f"session-{session.session_id}")
         return session
 
-    async def _run(self, control: SessionControl, session: Session, link: MeetingLink) -> None:
+    async def _run(self, control: SessionControl, session: Session, link: MeetingLink | None,
+                   factory: RunnerFactory | None) -> None:
         sid = session.session_id
         try:
-            if self.runner_factory is None:
+            if factory is None:
                 raise _NoRunner()
-            runner = self.runner_factory(session, link)
+            runner = factory(session, link)
             await runner.run(control)
             if not self.get(sid).is_terminal:
                 self.log(sid, "warning", "The session's work ended without a final status")
@@ -247,6 +273,9 @@ class SessionManager:
         session = self.get(session_id)
         if session.is_terminal:
             return session
+        if self.store.session_origin(session_id)[0]:
+            raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; "
+                                  "stop it there")
         control = self._controls.get(session_id)
         task = self._tasks.get(session_id)
         if control is None or task is None:
@@ -283,7 +312,31 @@ class SessionManager:
             except OSError as exc:
                 raise StorageError(f"Could not delete the recording folder: {exc.strerror}") from exc
         self.store.delete_session(session_id)
+        self.bus.publish("deleted", session_id, {"session_id": session_id})
         self.bus.forget(session_id)
+
+    def import_session(self, session: Session, transcripts: list[TranscriptSegment],
+                       origin: str) -> "ImportResult":
+        """Store another Meeting Buddy's session and its final transcripts as a read-only copy.
+
+        Idempotent; a copy is replaced only by a newer `updated_at`. A session this computer
+        recorded is never replaced (SessionReadOnly).
+        """
+        sid = _check_copy(session, transcripts)
+        with self._lock:
+            existing = self.store.get_session(sid)
+            if existing is not None:
+                if not self.store.session_origin(sid)[0]:
+                    raise SessionReadOnly(f"Session {sid} was recorded here; an import cannot "
+                                          "replace it")
+                if parse_iso(session.updated_at) <= parse_iso(existing.updated_at):
+                    return ImportResult(existing, "unchanged")
+            self.store.import_session(session, transcripts, origin=origin)
+            if existing is None or existing.status != session.status:
+                self._publish_status(session, Status(existing.status) if existing else None)
+            else:
+                self._publish_session(session)
+        return ImportResult(session, "updated" if existing else "created")
 
     # -- changes reported by the runner ----------------------------------------------------
 
@@ -327,6 +380,7 @@ class SessionManager:
             self._transition(session_id, Status.COMPLETED, end_reason=end_reason)
 
     def _participant(self, session_id: str, name: str, event: str, is_bot: bool) -> None:
+        name = _clean(name)
         if event not in ("joined", "left"):
             raise ValueError(f"participant event must be joined or left, not {event!r}")
         timestamp = iso_now()
@@ -363,6 +417,7 @@ class SessionManager:
                     is_partial: bool, speaker: str | None, confidence: float | None,
                     language_code: str | None) -> None:
         session = self.get(session_id)
+        text, speaker = _clean(text), _clean(speaker) if speaker is not None else None
         language = language_code or session.transcription_language
         transcript_id = None
         if not is_partial:
@@ -379,7 +434,7 @@ class SessionManager:
     def log(self, session_id: str, level: str, message: str, **details: Any) -> None:
         if level not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {LOG_LEVELS}")
-        entry = LogEntry(session_id, level, message, details=details)
+        entry = LogEntry(session_id, level, _clean(message), details=details)
         try:
             self.store.add_log(entry)
         except StorageError:
@@ -429,6 +484,45 @@ class SessionManager:
 
 class _NoRunner(Exception):
     pass
+
+
+ImportOutcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    session: Session
+    outcome: ImportOutcome
+
+
+def _clean(text: str) -> str:
+    """Text from a web page may hold half of a surrogate pair, which SQLite and UTF-8 refuse."""
+    return text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else str(text)
+
+
+def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:
+    """What the store and the exports rely on, checked before anything is written."""
+    sid = validate_id(session.session_id)
+    validate_id(session.organization_id, field="organization_id")
+    if session.status not in {s.value for s in Status}:
+        raise ValidationError(f"Unknown status {session.status!r}", field="status")
+    if session.platform not in {p.value for p in Platform}:
+        raise ValidationError(f"Unknown platform {session.platform!r}", field="platform")
+    for name in ("created_at", "updated_at"):
+        try:
+            parse_iso(getattr(session, name))
+        except (TypeError, ValueError):
+            raise ValidationError(f"{name} is not an ISO 8601 timestamp", field=name) from None
+    for number, segment in enumerate(transcripts):
+        if segment.session_id != sid:
+            raise ValidationError(f"Transcript {segment.transcript_id!r} belongs to another session",
+                                  field=f"transcripts.{number}.session_id")
+        validate_id(segment.transcript_id, field=f"transcripts.{number}.transcript_id")
+        if not all(isinstance(t, (int, float)) and math.isfinite(t)
+                   for t in (segment.start_time, segment.end_time)):
+            raise ValidationError("Transcript times must be finite numbers of seconds",
+                                  field=f"transcripts.{number}.start_time")
+    return sid
 
 
 __all__ = ["SessionManager", "SessionControl", "SessionRunner", "StartRequest", "IllegalTransition"]

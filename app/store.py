@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from app.errors import StorageError
+from app.errors import StorageError, ValidationError
 from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,34 @@ class Store:
             self._conn.execute("BEGIN")
             try:
                 self._conn.execute("DELETE FROM transcripts WHERE session_id = ?", (session_id,))
+                for seg in segments:
+                    self.add_transcript(seg)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def import_session(self, session: Session, segments: Iterable[TranscriptSegment], *,
+                       origin: str) -> None:
+        """A remote copy and its transcripts, written in one transaction."""
+        segments = list(segments)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [s.transcript_id for s in segments]
+                for start in range(0, len(ids), 500):
+                    batch = ids[start:start + 500]
+                    clash = self._conn.execute(
+                        f"SELECT transcript_id FROM transcripts WHERE transcript_id IN "
+                        f"({','.join('?' * len(batch))}) AND session_id <> ?",
+                        [*batch, session.session_id]).fetchone()
+                    if clash:
+                        raise ValidationError(
+                            f"Transcript {clash[0]!r} belongs to another session",
+                            field="transcripts")
+                self.save_session(session, is_remote=True, remote_origin=origin)
+                self._conn.execute("DELETE FROM transcripts WHERE session_id = ?",
+                                   (session.session_id,))
                 for seg in segments:
                     self.add_transcript(seg)
                 self._conn.execute("COMMIT")

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import socket
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from app.errors import MeetingBuddyError, StorageError, ValidationError
-from app.models import Platform, Session, Status, TranscriptSegment
-from app.paths import validate_id
+from app.errors import StorageError, ValidationError
+from app.models import Session
 from app.remote import AsyncMeetingBuddyClient, RemoteApiError, RemoteUnavailable
 from app.sessions import SessionManager
 from app.timeutil import parse_iso
@@ -29,79 +27,6 @@ from app.timeutil import parse_iso
 log = logging.getLogger(__name__)
 
 STATE_FILE = "sync-state.json"
-_EPOCH = "1970-01-01T00:00:00.000Z"
-
-
-class SessionReadOnly(MeetingBuddyError):
-    """A change to a session this Meeting Buddy does not own (or an import over one it does)."""
-
-    code, status = "SESSION_READ_ONLY", 409
-
-
-# -- import: the one way a copy of another Meeting Buddy's session is written ---------------
-
-ImportOutcome = Literal["created", "updated", "unchanged"]
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    session: Session
-    outcome: ImportOutcome
-
-
-def import_session(manager: SessionManager, session: Session,
-                   transcripts: list[TranscriptSegment], origin: str) -> ImportResult:
-    """Store `session` and its final transcripts as a read-only remote copy.
-
-    Idempotent; a copy is replaced only by a newer `updated_at`. A session this computer
-    owns is never replaced (SessionReadOnly).
-    """
-    sid = _check_copy(session, transcripts)
-    store = manager.store
-    with manager._lock:
-        existing = store.get_session(sid)
-        if existing is not None:
-            if not store.session_origin(sid)[0]:
-                raise SessionReadOnly(f"Session {sid} was recorded here; an import cannot replace it")
-            if parse_iso(session.updated_at) <= parse_iso(existing.updated_at):
-                return ImportResult(existing, "unchanged")
-        # Written with the old updated_at first, so an interruption before the transcripts are
-        # in leaves a copy that the next import still sees as stale and redoes.
-        placeholder = replace(session, updated_at=existing.updated_at if existing else _EPOCH)
-        store.save_session(placeholder, is_remote=True, remote_origin=origin)
-        store.replace_transcripts(sid, transcripts)
-        store.save_session(session, is_remote=True, remote_origin=origin)
-        if existing is None or existing.status != session.status:
-            previous = Status(existing.status) if existing else None
-            manager._publish_status(session, previous)
-        else:
-            manager._publish_session(session)
-    return ImportResult(session, "updated" if existing else "created")
-
-
-def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:
-    """What the store and the exports rely on, checked before anything is written."""
-    sid = validate_id(session.session_id)
-    validate_id(session.organization_id, field="organization_id")
-    if session.status not in {s.value for s in Status}:
-        raise ValidationError(f"Unknown status {session.status!r}", field="status")
-    if session.platform not in {p.value for p in Platform}:
-        raise ValidationError(f"Unknown platform {session.platform!r}", field="platform")
-    for name in ("created_at", "updated_at"):
-        try:
-            parse_iso(getattr(session, name))
-        except (TypeError, ValueError):
-            raise ValidationError(f"{name} is not an ISO 8601 timestamp", field=name) from None
-    for number, segment in enumerate(transcripts):
-        if segment.session_id != sid:
-            raise ValidationError(f"Transcript {segment.transcript_id!r} belongs to another session",
-                                  field=f"transcripts.{number}.session_id")
-        validate_id(segment.transcript_id, field=f"transcripts.{number}.transcript_id")
-        if not all(isinstance(t, (int, float)) and math.isfinite(t)
-                   for t in (segment.start_time, segment.end_time)):
-            raise ValidationError("Transcript times must be finite numbers of seconds",
-                                  field=f"transcripts.{number}.start_time")
-    return sid
 
 
 # -- the persistent push queue ---------------------------------------------------------------
@@ -242,7 +167,7 @@ class SyncService:
                     continue  # ours, or a copy already as new
                 try:
                     transcripts = await self.client.transcripts(sid)
-                    import_session(self.manager, remote, transcripts, self.remote)
+                    self.manager.import_session(remote, transcripts, self.remote)
                 except (ValidationError, RemoteApiError) as exc:
                     if isinstance(exc, RemoteApiError) and exc.status in (401, 403):
                         raise

@@ -353,9 +353,8 @@ def _progress_class(progress: ProgressFn | None) -> type[tqdm]:
 
 # --- what the settings page lists -----------------------------------------------------------
 
-def model_states(cache_dir: Path | None = None) -> list[ModelState]:
+def model_states() -> list[ModelState]:
     """Every offered model and whether it is usable offline now. Assembles nothing."""
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     states = []
     for name in HUB_REPOS:
         if _package_available(name):

@@ -86,9 +86,25 @@ def _make_result(words: list[Word], language: str, speaker: str | None, partial:
     )
 
 
+# Whisper's own criteria for a failed decode: text this repetitive is a loop, and a segment
+# the model thinks is silence with low confidence is made up.
+MAX_COMPRESSION_RATIO = 2.4
+NO_SPEECH_PROB = 0.6
+MIN_AVG_LOGPROB = -1.0
+
+
+def _hallucinated(segment: Any) -> bool:
+    if getattr(segment, "compression_ratio", 0.0) > MAX_COMPRESSION_RATIO:
+        return True
+    return (getattr(segment, "no_speech_prob", 0.0) > NO_SPEECH_PROB
+            and getattr(segment, "avg_logprob", 0.0) < MIN_AVG_LOGPROB)
+
+
 def _words_from(segments: Any, offset: float, limit: float) -> list[Word]:
     words = []
     for segment in segments:
+        if _hallucinated(segment):
+            continue
         for w in segment.words or []:
             if w.word.strip():
                 start = min(max(offset + w.start, offset), limit)
@@ -409,7 +425,9 @@ class StreamingTranscriber:
             stream.audio(),
             language=self.language,
             beam_size=beam_size,
-            temperature=0.0,
+            # A looping decode (compression ratio over the threshold) is retried warmer once.
+            temperature=(0.0, 0.4),
+            compression_ratio_threshold=MAX_COMPRESSION_RATIO,
             word_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,  # the stream's own VAD already gated this audio

@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1
   libasound2 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libdbus-1-3
   libportaudio2 xvfb xauth x11-utils pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
+  desktop-file-utils appstream
   python3 python3-venv python3-pip
 )
 

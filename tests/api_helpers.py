@@ -62,9 +62,9 @@ class ScriptRunner:
         control.set_status(Status.JOINING)
         control.set_status(Status.ACTIVE)
         control.participant("Alice", "joined")
-        control.set_status(Status.RECORDING)
         control.output_dir.mkdir(parents=True, exist_ok=True)
         (control.output_dir / "audio_0001.ogg").write_bytes(b"OggS" + bytes(60))
+        control.set_status(Status.RECORDING)  # after the file exists, as the real pipeline
         control.log("info", "recording started", segment=1)
         await self.gates.wait("speech", control)
         control.transcript(text="hello every", start_time=0.5, end_time=1.0, is_partial=True)

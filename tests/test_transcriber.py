@@ -489,3 +489,16 @@ def test_local_agreement_drops_a_repeat_at_the_seam():
     agreement.commit_all([w("we", 1.0), w("will", 1.4)])
     # timestamps of a new pass shifted: the repeated words start after the committed end
     assert [x.text for x in agreement.commit_all([w("will", 1.65), w("review", 2.0)])] == [" review"]
+
+
+def test_decodes_whisper_itself_would_reject_are_dropped():
+    from types import SimpleNamespace
+
+    from recorder.transcriber import _hallucinated, _words_from
+
+    word = SimpleNamespace(word=" video", start=0.0, end=0.5, probability=0.9)
+    loop = SimpleNamespace(compression_ratio=3.1, no_speech_prob=0.1, avg_logprob=-0.2, words=[word])
+    silence = SimpleNamespace(compression_ratio=1.2, no_speech_prob=0.9, avg_logprob=-1.4, words=[word])
+    speech = SimpleNamespace(compression_ratio=1.3, no_speech_prob=0.1, avg_logprob=-0.3, words=[word])
+    assert _hallucinated(loop) and _hallucinated(silence) and not _hallucinated(speech)
+    assert [w.text for w in _words_from([loop, silence, speech], 10.0, 20.0)] == [" video"]

@@ -27,14 +27,14 @@ from ui.formatting import platform_name, shorten
 from ui.prefs import UiPrefs, load_prefs, save_prefs
 from app.qt_workarounds import keep_bools_alive
 from ui.services import BackgroundServices
-from ui.single_instance import InstanceServer
+from app.single_instance import InstanceServer
 from ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
-RECORD_COMPUTER_UNAVAILABLE = (
-    "Recording this computer (microphone and system sound, without a meeting bot) is not "
-    "available in this build. Send the bot with a meeting link instead.")
+RECORD_COMPUTER_NO_DEVICES = (
+    "Choose a microphone and/or a system-audio device in Settings › Recording first, then "
+    "use \u201cRecord this computer\u201d again.")
 
 # Options a "join" request from a second launch may carry, with their types.
 _REQUEST_OPTIONS = {"bot_name": str, "transcription_enabled": bool,
@@ -215,15 +215,28 @@ class Application(QObject):
         self.window.form.show_notice(message)
 
     def record_this_computer(self) -> Session | None:
-        """Record the microphone and the system sound without a bot. The core has no such
-        session yet, so this says so."""
-        self.notify("Not available", RECORD_COMPUTER_UNAVAILABLE)
-        return None
+        """Record the microphone and the system sound (kept apart as "you" and "others")
+        without a bot, with the devices chosen in the settings."""
+        from app.runtime import pipeline_config
+        from recorder.device_session import DeviceSessionOptions, DeviceSessionRunner
+
+        settings = self.settings
+        if not settings.mic_device and not settings.system_device:
+            self.notify("Choose audio devices", RECORD_COMPUTER_NO_DEVICES)
+            self.show_window()
+            return None
+        options = DeviceSessionOptions(mic=settings.mic_device, system=settings.system_device,
+                                       pipeline=pipeline_config(settings))
+        session = self.manager.start_local(
+            lambda s, _link: DeviceSessionRunner(s, None, options),
+            transcription_language=settings.language)
+        self.sessionStarted.emit(session)
+        return session
 
     # -- requests from later launches --------------------------------------------------------
 
     def handle_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer a request handed over by a second launch (see ui.single_instance)."""
+        """Answer a request handed over by a second launch (see app.single_instance)."""
         self.show_window()
         if request["action"] == "show":
             return {"ok": True}

@@ -17,7 +17,7 @@ def _has_display() -> bool:
 
 def run_gui(args) -> int:
     from app.qt_workarounds import keep_bools_alive
-    from ui.single_instance import send_to_running_instance
+    from app.single_instance import send_to_running_instance
 
     keep_bools_alive()
     if send_to_running_instance({"action": "show"}):

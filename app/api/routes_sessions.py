@@ -14,7 +14,6 @@ from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session, TranscriptSegment
 from app.paths import validate_id
 from app.sessions import SessionManager, StartRequest
-from app.sync import SessionReadOnly, import_session
 
 MAX_OFFSET = 2 ** 31 - 1
 UNNAMED_ORIGIN = "unspecified"
@@ -39,10 +38,7 @@ def load_session(manager: SessionManager, session_id: str) -> Session:
 
 
 async def _stop(manager: SessionManager, session_id: str) -> dict[str, Any]:
-    session = load_session(manager, session_id)
-    if not session.is_terminal and manager.store.session_origin(session_id)[0]:
-        raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; "
-                              "stop it there")
+    load_session(manager, session_id)
     return (await manager.stop(session_id)).to_dict()
 
 
@@ -139,6 +135,6 @@ async def import_(session_id: str, body: ImportBody, manager: Manager,
     session = Session.from_dict(body.session.model_dump())
     segments = [TranscriptSegment(**{**t.model_dump(), "session_id": t.session_id or session_id})
                 for t in body.transcripts]
-    result = import_session(manager, session, segments, body.origin or UNNAMED_ORIGIN)
+    result = manager.import_session(session, segments, body.origin or UNNAMED_ORIGIN)
     response.status_code = 201 if result.outcome == "created" else 200
     return result.session.to_dict()

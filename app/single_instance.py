@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject
+
+from app.runtime import data_folder
+from app.settings import load_settings
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
@@ -23,15 +26,6 @@ MAX_REQUEST_BYTES = 64 * 1024
 ACTIONS = ("show", "join")
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def data_folder() -> Path:
-    """The data folder the GUI would use with the current settings (as app.runtime does)."""
-    from app.paths import data_root
-    from app.settings import load_settings
-
-    configured = load_settings().data_dir
-    return Path(configured).expanduser().resolve() if configured else data_root()
 
 
 def server_name(root: Path) -> str:
@@ -50,7 +44,7 @@ def send_to_running_instance(request: dict[str, Any], root: Path | None = None,
     if request.get("action") not in ACTIONS:
         raise ValueError(f"action must be one of {ACTIONS}")
     socket = QLocalSocket()
-    socket.connectToServer(server_name(root or data_folder()))
+    socket.connectToServer(server_name(root or data_folder(load_settings())))
     if not socket.waitForConnected(timeout_ms):
         return False
     try:

@@ -1,0 +1,209 @@
+"""The longest stall of the window's event loop: a 10 ms Qt timer ticks in the GUI process
+(ui.application.Application on the qasync loop, as `meeting-buddy` runs it) while
+
+- live: a session streams what a recording session reports (statuses, participants,
+  recording facts every second, a partial every second, a final every four seconds) into the
+  open session page; the session is scripted, so the figure is the window's own work;
+- export: the three-hour meeting (about 5000 segments) is opened in the window and exported
+  in each of the six formats through the session page's Export button.
+
+A stall is a gap between ticks minus the 10 ms interval."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from bench.figures import BenchResult, Figure, Mode, at_most, summarize
+from bench.long_meeting import long_meeting
+from bench.qt_defects import contain_none_reference_leak
+from bench.speech_script import SCRIPT
+
+TICK_MS = 10
+MEET_LINK = "https://meet.google.com/abc-defg-hij"
+
+
+class StallMeter:
+    """Ticks every TICK_MS on the GUI thread and files each stall under the current phase."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.phase: str | None = None
+        self.stalls: dict[str, list[float]] = {}
+        self._last: float | None = None
+        self._timer = QTimer(interval=TICK_MS)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None and self.phase is not None:
+            self.stalls.setdefault(self.phase, []).append(max(0.0, (now - self._last) * 1000.0 - TICK_MS))
+        self._last = now
+
+    def enter(self, phase: str | None) -> None:
+        self.phase = phase
+
+    def worst(self, prefix: str) -> float:
+        return max((max(v) for k, v in self.stalls.items() if k.startswith(prefix) and v), default=0.0)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+class ScriptedSession:
+    """Reports what a live recording session reports, at its pace, until stopped."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    async def run(self, control) -> None:
+        from app.models import Status
+
+        control.set_status(Status.JOINING)
+        await asyncio.sleep(0.2)
+        control.set_status(Status.ACTIVE)
+        for name in ("Alice Johnson", "Bob Smith", "Carol Davis"):
+            control.participant(name, "joined")
+        control.participant(self.session.bot_name, "joined", is_bot=True)
+        control.set_status(Status.RECORDING)
+        lines = itertools.cycle(SCRIPT)
+        speakers = itertools.cycle(("Alice Johnson", "Bob Smith", "Carol Davis"))
+        t = 0.0
+        for second in itertools.count(1):
+            if control.stop_requested:
+                break
+            control.recording(segment_count=1, audio_file_count=1, video_file_count=1,
+                              total_size_bytes=second * 40_000, total_duration_seconds=float(second))
+            if second % 4:
+                words = next(lines).split()
+                control.transcript(text=" ".join(words[: 3 * (second % 4)]), start_time=t,
+                                   end_time=t + second % 4, is_partial=True, speaker="Alice Johnson")
+            else:
+                control.transcript(text=next(lines), start_time=t, end_time=t + 3.8, is_partial=False,
+                                   speaker=next(speakers), confidence=0.9)
+                t += 4.0
+            try:
+                await asyncio.wait_for(control.wait_stop(), 1.0)
+            except asyncio.TimeoutError:
+                pass
+        control.set_status(Status.LEAVING)
+        control.complete("STOP_REQUESTED")
+
+
+@contextmanager
+def save_dialog_answers(folder: Path, formats: list[str]) -> Iterator[None]:
+    """The save dialog waits for a person; here it answers with a file in each format in turn."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.export import FORMATS
+    from ui.session_actions import export_filters
+
+    by_format = {fmt: name for name, fmt in export_filters().items()}
+    answers = iter(formats)
+
+    def answer(parent, caption, directory, filters, selected):
+        fmt = next(answers)
+        return str(folder / f"transcript.{FORMATS[fmt].extension}"), by_format[fmt]
+
+    original = QFileDialog.getSaveFileName
+    QFileDialog.getSaveFileName = staticmethod(answer)
+    try:
+        yield
+    finally:
+        QFileDialog.getSaveFileName = original
+
+
+def store_long_meeting() -> str:
+    from app.paths import data_root
+    from app.store import Store
+
+    session, transcript = long_meeting()
+    store = Store(data_root())
+    try:
+        store.save_session(session)
+        store.replace_transcripts(session.session_id, transcript)
+    finally:
+        store.close()
+    return session.session_id
+
+
+async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: float, folder: Path) -> None:
+    from app.export import FORMATS
+    from app.sessions import StartRequest
+
+    formats = list(FORMATS)
+    await asyncio.sleep(1.0)  # the window has settled
+    for run in range(runs):
+        meter.enter(f"{run}:live")
+        session = app.start_session(StartRequest(MEET_LINK))
+        await asyncio.sleep(live_s)
+        await app.stop_session(session.session_id)
+        meter.enter(None)
+        await asyncio.sleep(0.3)
+        meter.enter(f"{run}:export:open")
+        app.window.select_session(long_id)
+        await asyncio.sleep(0.3)
+        with save_dialog_answers(folder, formats):
+            for fmt in formats:
+                meter.enter(f"{run}:export:{fmt}")
+                app.window.page.export_button.click()
+                await asyncio.sleep(0.2)
+        if not (folder / "transcript.docx").is_file():
+            raise RuntimeError("the window's export wrote no file")
+        meter.enter(None)
+
+
+def measure(mode: Mode) -> BenchResult:
+    from recorder.bot.runtime import prepare_qtwebengine_environment
+
+    prepare_qtwebengine_environment(None)  # as ui.main does before the QApplication
+    defect = contain_none_reference_leak()
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.export import FORMATS
+    from ui.application import Application
+
+    runs = mode.pick(full=3, quick=1, smoke=1)
+    live_s = mode.pick(full=30.0, quick=8.0, smoke=3.0)
+    long_id = store_long_meeting()
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    app = Application(runner_factory=lambda session, link: ScriptedSession(session))
+    app.start()
+    meter = StallMeter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="mb-bench-gui-") as tmp:
+            loop.run_until_complete(scenario(app, meter, long_id, runs, live_s, Path(tmp)))
+    finally:
+        meter.stop()
+        loop.run_until_complete(app.shutdown())
+    live = [meter.worst(f"{r}:live") for r in range(runs)]
+    export = [meter.worst(f"{r}:export") for r in range(runs)]
+    worst = [max(a, b) for a, b in zip(live, export)]
+    details = {
+        "qt_binding": defect,
+        "runs": runs, "live_seconds_per_run": live_s,
+        "export_stall_ms_by_step": {step: round(max(meter.worst(f"{r}:export:{step}") for r in range(runs)), 1)
+                                    for step in ["open", *FORMATS]},
+        "live_tick_stall_p95_ms": round(summarize(
+            [x for phase, v in meter.stalls.items() if phase.endswith(":live") for x in v])["p95"], 2),
+    }
+    per_run = f"per run ({runs}): worst stall"
+    return BenchResult([
+        Figure("gui_max_stall_ms", "ms", worst, at_most(max=50.0),
+               f"{per_run} over a scripted live session and the 3 h meeting's exports"),
+        Figure("gui_stall_live_ms", "ms", live, at_most(max=50.0),
+               f"{per_run} while a scripted session streams into the open page for {live_s:.0f} s"),
+        Figure("gui_stall_export_ms", "ms", export, at_most(max=50.0),
+               f"{per_run} opening the 3 h meeting and exporting it in six formats from the window"),
+    ], details)

@@ -1,0 +1,92 @@
+"""The runner behind "record this computer": microphone and/or system audio (kept apart as
+"you" and "others"), optionally a monitor's screen, into the same pipeline as a bot session.
+
+No meeting to join, so the status passes through joining and active at once; the session
+ends when the user stops it or `max_duration` is reached.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from app.models import Status
+from recorder.audio.base import AudioSource
+from recorder.pipeline import PipelineCallbacks, PipelineConfig, RecordingPipeline
+
+
+@dataclass
+class DeviceSessionOptions:
+    mic: str | int | None = None       # a device name or index; None: not recorded
+    system: str | int | None = None    # a loopback/monitor device; None: not recorded
+    screen_monitor: int | None = None  # mss monitor number; None: no screen
+    max_duration: float | None = None  # seconds
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+
+
+def open_device_mix(mic, system) -> AudioSource:
+    from recorder.audio.device import DeviceAudioSource
+    from recorder.audio.mix import MixAudioSource
+
+    sources = {}
+    if mic is not None:
+        sources["you"] = DeviceAudioSource(mic)
+    if system is not None:
+        sources["others"] = DeviceAudioSource(system)
+    if not sources:
+        raise ValueError("choose a microphone, a system-audio device, or both")
+    return MixAudioSource(sources)
+
+
+class DeviceSessionRunner:
+    def __init__(self, session, link, options: DeviceSessionOptions) -> None:
+        self.session = session
+        self.options = options
+
+    async def run(self, control) -> None:
+        loop = asyncio.get_running_loop()
+        opts = self.options
+        failed: asyncio.Future = loop.create_future()
+
+        def fail_once(code: str, message: str) -> None:
+            if not failed.done():
+                failed.set_result((code, message))
+
+        def mark_recording() -> None:
+            if control.session.status == Status.ACTIVE.value:
+                control.set_status(Status.RECORDING)
+
+        control.set_status(Status.JOINING)
+        control.set_status(Status.ACTIVE)
+        pipeline = RecordingPipeline(
+            control.output_dir, open_device_mix(opts.mic, opts.system),
+            PipelineConfig(**{**opts.pipeline.__dict__,
+                              "screen_capture": opts.screen_monitor is not None,
+                              "transcription_enabled": self.session.transcription_enabled,
+                              "language": self.session.transcription_language}),
+            PipelineCallbacks(
+                log=control.log,
+                transcript=lambda r: control.transcript(
+                    text=r.text, start_time=r.start_time, end_time=r.end_time,
+                    is_partial=r.is_partial, speaker=r.speaker, confidence=r.confidence,
+                    language_code=r.language_code),
+                recording=lambda stats: control.recording(**stats),
+                first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
+                failed=lambda code, msg: loop.call_soon_threadsafe(fail_once, code, msg)),
+            screen_monitor=opts.screen_monitor)
+        await asyncio.to_thread(pipeline.start)
+        waits = {asyncio.ensure_future(control.wait_stop()), failed}
+        try:
+            done, _ = await asyncio.wait(waits, timeout=opts.max_duration,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            end_reason = "STOP_REQUESTED" if done else "MAX_DURATION"
+            control.set_status(Status.LEAVING)
+            result = await asyncio.to_thread(pipeline.finish)
+            error = failed.result() if failed.done() else (
+                (result.error_code, result.error_message) if result.error_code else None)
+            if error:
+                control.fail(*error)
+            else:
+                control.complete(end_reason)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
