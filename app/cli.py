@@ -50,12 +50,12 @@ def _open_store():
 
 
 def cmd_sessions_list(args: argparse.Namespace) -> int:
-    from app.models import Platform, Status
+    from app.models import SESSION_PLATFORMS, Status
 
     if args.status and args.status not in {s.value for s in Status}:
         raise CliError(f"--status must be one of {', '.join(s.value for s in Status)}", EXIT_USAGE)
-    if args.platform and args.platform not in {p.value for p in Platform}:
-        raise CliError(f"--platform must be one of {', '.join(p.value for p in Platform)}", EXIT_USAGE)
+    if args.platform and args.platform not in SESSION_PLATFORMS:
+        raise CliError(f"--platform must be one of {', '.join(SESSION_PLATFORMS)}", EXIT_USAGE)
     if not 1 <= args.limit <= 100 or args.offset < 0:
         raise CliError("--limit must be 1 to 100 and --offset not negative", EXIT_USAGE)
     page = _open_store().list_sessions(status=args.status, platform=args.platform,

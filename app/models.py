@@ -18,7 +18,10 @@ from app.timeutil import iso_now
 DEFAULT_BOT_NAME = "Meeting Buddy"
 DEFAULT_ORGANIZATION_ID = "local"
 DEFAULT_USER_ID = "local-user"
+# Ours: "record this computer" sessions (microphone + system audio, no bot, no meeting).
+LOCAL_PLATFORM = "local"
 LOCAL_RECORDING_LINK = "local://this-computer"
+
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -57,11 +60,12 @@ class Platform(str, Enum):
     ZOOM = "zoom"
     GOOGLE_MEET = "google_meet"
     WEBEX = "webex"
-    # Ours: "record this computer" (microphone + system audio, no bot, no meeting link).
-    LOCAL = "local"
 
     def __str__(self) -> str:
         return self.value
+
+
+SESSION_PLATFORMS = (*(p.value for p in Platform), LOCAL_PLATFORM)
 
 
 # Forward moves of the happy path. A stop may come at any non-terminal point, so LEAVING is
@@ -95,6 +99,12 @@ END_REASONS = (
     "MEETING_ENDED", "LEFT_ALONE", "SILENCE_TIMEOUT", "MAX_DURATION", "STOP_REQUESTED",
     "NO_ONE_JOINED", "BOT_REMOVED",
 )
+
+
+def _session_platform(platform: str) -> str:
+    if platform not in SESSION_PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {SESSION_PLATFORMS}")
+    return platform
 
 
 @dataclass
@@ -148,7 +158,7 @@ class Session:
             organization_id=organization_id,
             user_id=user_id,
             meeting_link=meeting_link,
-            platform=str(Platform(platform)),
+            platform=_session_platform(platform),
             bot_name=bot_name,
             transcription_enabled=transcription_enabled,
             transcription_language=transcription_language,

@@ -19,7 +19,8 @@ from app.errors import (IllegalTransition, MeetingBuddyError, SessionNotFound, S
                         StorageError, ValidationError)
 from app.events import EventBus
 from app.links import MeetingLink, parse_meeting_link
-from app.models import (DEFAULT_BOT_NAME, LOCAL_RECORDING_LINK, LogEntry, ParticipantEvent, Platform, Session, Status,
+from app.models import (DEFAULT_BOT_NAME, LOCAL_PLATFORM, LOCAL_RECORDING_LINK, SESSION_PLATFORMS,
+                        LogEntry, ParticipantEvent, Session, Status,
                         TranscriptSegment)
 from app.paths import recording_dir, validate_id
 from app.store import Store
@@ -213,7 +214,7 @@ class SessionManager:
         checked, _ = StartRequest(LOCAL_RECORDING_LINK, "This computer", transcription_enabled,
                                   transcription_language).validated(link_required=False)
         session = Session.create(
-            meeting_link=LOCAL_RECORDING_LINK, platform=Platform.LOCAL.value,
+            meeting_link=LOCAL_RECORDING_LINK, platform=LOCAL_PLATFORM,
             bot_name="This computer", transcription_enabled=transcription_enabled,
             transcription_language=checked.transcription_language,
             organization_id=self.organization_id, user_id=self.user_id,
@@ -506,7 +507,7 @@ def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:
     validate_id(session.organization_id, field="organization_id")
     if session.status not in {s.value for s in Status}:
         raise ValidationError(f"Unknown status {session.status!r}", field="status")
-    if session.platform not in {p.value for p in Platform}:
+    if session.platform not in SESSION_PLATFORMS:
         raise ValidationError(f"Unknown platform {session.platform!r}", field="platform")
     for name in ("created_at", "updated_at"):
         try:

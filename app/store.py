@@ -243,18 +243,6 @@ class Store:
             (seg.transcript_id, seg.session_id, seg.text, seg.start_time, seg.end_time,
              seg.speaker, seg.confidence, seg.language_code, seg.created_at))
 
-    def replace_transcripts(self, session_id: str, segments: Iterable[TranscriptSegment]) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                self._conn.execute("DELETE FROM transcripts WHERE session_id = ?", (session_id,))
-                for seg in segments:
-                    self.add_transcript(seg)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-
     def import_session(self, session: Session, segments: Iterable[TranscriptSegment], *,
                        origin: str) -> None:
         """A remote copy and its transcripts, written in one transaction."""

@@ -40,6 +40,6 @@ def measure(mode: Mode) -> BenchResult:
         bench.close()
     return BenchResult([Figure(
         "concurrent_sessions_sustained", "sessions", [best], at_least(median=3),
-        f"tried {', '.join(str(r['sessions']) for r in rounds)} at once for {seconds:.0f} s each "
-        f"(of {max(counts)}); sustained = every session's final lag p95 <= {LAG_BOUND_S:g} s")],
+        f"rounds of {', '.join(str(r['sessions']) for r in rounds)} session(s) at once, {seconds:.0f} s "
+        f"each; sustained = all record to the end, final lag p95 <= {LAG_BOUND_S:g} s each")],
         {"rounds": rounds, "qt_binding": bench.qt_binding})

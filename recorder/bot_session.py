@@ -14,7 +14,7 @@ from app.models import Status
 from recorder.audio.page import PageAudioSource
 from recorder.bot.bot import BotConfig, LeaveTimers, MeetingBot
 from recorder.clock import SessionClock
-from recorder.pipeline import PipelineCallbacks, PipelineConfig, RecordingPipeline
+from recorder.pipeline import PipelineConfig, RecordingPipeline, session_callbacks
 from recorder.speakers import SpeakerTimeline
 
 LEAVE_TIMEOUT_S = 20.0
@@ -48,7 +48,8 @@ class BotSessionRunner:
             audio_sink=source.push)  # chunks carry the monotonic time of their first sample
         finished: asyncio.Future = loop.create_future()
         pipeline_failed: asyncio.Future = loop.create_future()
-        state = {"pipeline": None}
+        state: dict = {"pipeline": None, "starting": None}
+        source.start(clock)  # the page may send audio while the pipeline is still starting
 
         def on_phase(phase: str) -> None:
             status = Status(control.session.status)
@@ -70,25 +71,23 @@ class BotSessionRunner:
                                   "transcription_enabled": self.session.transcription_enabled
                                   and cfg.transcription_enabled,
                                   "language": self.session.transcription_language}),
-                PipelineCallbacks(
-                    log=control.log,
-                    transcript=lambda r: control.transcript(
-                        text=r.text, start_time=r.start_time, end_time=r.end_time,
-                        is_partial=r.is_partial, speaker=r.speaker, confidence=r.confidence,
-                        language_code=r.language_code),
-                    recording=lambda stats: control.recording(**stats),
-                    first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
+                session_callbacks(
+                    control, first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
                     speech=bot.note_audio_activity,
                     failed=lambda code, msg: loop.call_soon_threadsafe(
                         _set_once, pipeline_failed, (code, msg))),
                 clock=clock, speakers=speakers, screen_region=bot.window_region)
+            state["pipeline"] = pipeline
+            # Opening files and loading the model take a while: not on the GUI thread.
+            state["starting"] = asyncio.ensure_future(start_off_loop(pipeline))
+
+        async def start_off_loop(pipeline: RecordingPipeline) -> None:
             try:
-                pipeline.start()
+                await asyncio.to_thread(pipeline.start)
             except Exception as exc:  # storage or capture cannot start: the session fails
+                state["pipeline"] = None
                 code = getattr(exc, "code", "AUDIO_CAPTURE_FAILED")
                 _set_once(pipeline_failed, (code, getattr(exc, "message", str(exc))))
-                return
-            state["pipeline"] = pipeline
 
         def mark_recording() -> None:
             if control.session.status == Status.ACTIVE.value:
@@ -126,6 +125,8 @@ class BotSessionRunner:
             kind, code, message = outcome
             if kind == "completed":
                 self._leaving(control)
+            if state["starting"] is not None:
+                await state["starting"]
             pipeline = state["pipeline"]
             if pipeline is not None:
                 result = await asyncio.to_thread(pipeline.finish)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.models import Status
 from recorder.audio.base import AudioSource
-from recorder.pipeline import PipelineCallbacks, PipelineConfig, RecordingPipeline
+from recorder.pipeline import PipelineConfig, RecordingPipeline, session_callbacks
 
 
 @dataclass
@@ -63,14 +63,8 @@ class DeviceSessionRunner:
                               "screen_capture": opts.screen_monitor is not None,
                               "transcription_enabled": self.session.transcription_enabled,
                               "language": self.session.transcription_language}),
-            PipelineCallbacks(
-                log=control.log,
-                transcript=lambda r: control.transcript(
-                    text=r.text, start_time=r.start_time, end_time=r.end_time,
-                    is_partial=r.is_partial, speaker=r.speaker, confidence=r.confidence,
-                    language_code=r.language_code),
-                recording=lambda stats: control.recording(**stats),
-                first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
+            session_callbacks(
+                control, first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
                 failed=lambda code, msg: loop.call_soon_threadsafe(fail_once, code, msg)),
             screen_monitor=opts.screen_monitor)
         await asyncio.to_thread(pipeline.start)

@@ -48,6 +48,19 @@ class PipelineCallbacks:
     failed: Callable[[str, str], None] = lambda code, message: None  # error_code, message
 
 
+def session_callbacks(control, *, first_audio: Callable[[], None],
+                      failed: Callable[[str, str], None],
+                      speech: Callable[[], None] = lambda: None) -> PipelineCallbacks:
+    """Callbacks that report the pipeline's output to a session's control (the manager)."""
+    return PipelineCallbacks(
+        log=control.log,
+        transcript=lambda r: control.transcript(
+            text=r.text, start_time=r.start_time, end_time=r.end_time, is_partial=r.is_partial,
+            speaker=r.speaker, confidence=r.confidence, language_code=r.language_code),
+        recording=lambda stats: control.recording(**stats),
+        first_audio=first_audio, speech=speech, failed=failed)
+
+
 @dataclass
 class PipelineResult:
     error_code: str | None = None

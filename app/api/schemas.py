@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.export import FORMATS
-from app.models import DEFAULT_BOT_NAME, Platform, Status
+from app.models import DEFAULT_BOT_NAME, SESSION_PLATFORMS, Status
 from app.sessions import MAX_BOT_NAME
 from app.timeutil import iso
 
 StatusName = Literal[tuple(s.value for s in Status)]  # type: ignore[valid-type]
-PlatformName = Literal[tuple(p.value for p in Platform)]  # type: ignore[valid-type]
+PlatformName = Literal[SESSION_PLATFORMS]  # type: ignore[valid-type]
 FormatName = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"  # app.paths.validate_id's rule, for the schema
