@@ -189,9 +189,9 @@ def qt_runtime(*, headless: bool, host_resolver_rules: str | None = None) -> Ite
         from PySide6.QtWidgets import QApplication
         import qasync
 
-        from app.qt_workarounds import keep_bools_alive
+        from app.qt_workarounds import keep_singletons_alive
 
-        keep_bools_alive()
+        keep_singletons_alive()
         app = QApplication.instance() or QApplication([sys.argv[0]])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)

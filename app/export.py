@@ -18,19 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.errors import ValidationError
-from app.models import DEFAULT_BOT_NAME, Platform, Session, TranscriptSegment
+from app.models import DEFAULT_BOT_NAME, PLATFORM_NAMES, Session, TranscriptSegment
 from app.timeutil import parse_iso
 
 UNKNOWN_SPEAKER = "Unknown speaker"
 _MISSING = "—"
 _TXT_WIDTH = 80
 
-_PLATFORM_NAMES = {
-    Platform.TEAMS.value: "Microsoft Teams",
-    Platform.ZOOM.value: "Zoom",
-    Platform.GOOGLE_MEET.value: "Google Meet",
-    Platform.WEBEX.value: "Webex",
-}
 
 # JSON keeps the documented transcript fields (API.md), in that order.
 _JSON_SEGMENT_FIELDS = (
@@ -199,7 +193,7 @@ def _display_time(value: str | None) -> str:
 
 
 def _platform_name(session: Session) -> str:
-    return _PLATFORM_NAMES.get(session.platform, clean_text(session.platform) or _MISSING)
+    return PLATFORM_NAMES.get(session.platform, clean_text(session.platform) or _MISSING)
 
 
 def _start_time(session: Session) -> datetime | None:

@@ -67,6 +67,15 @@ class Platform(str, Enum):
 
 SESSION_PLATFORMS = (*(p.value for p in Platform), LOCAL_PLATFORM)
 
+# How people name them (exports, the window).
+PLATFORM_NAMES = {
+    Platform.TEAMS.value: "Microsoft Teams",
+    Platform.ZOOM.value: "Zoom",
+    Platform.GOOGLE_MEET.value: "Google Meet",
+    Platform.WEBEX.value: "Webex",
+    LOCAL_PLATFORM: "This computer",
+}
+
 
 # Forward moves of the happy path. A stop may come at any non-terminal point, so LEAVING is
 # reachable from every earlier status; FAILED from every non-terminal one.

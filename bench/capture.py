@@ -5,6 +5,7 @@ to H.264 segments, while another process keeps the screen moving.
 Sampled as process CPU per one-second window after a short warm-up, in % of one core."""
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ def measure(mode: Mode) -> BenchResult:
         painter.wait(10)
     start = readings[0][0] + WARM_UP_S - 1.0
     kept = [r for r in readings if r[0] >= start]
-    percent = [100.0 * (c1 - c0) / (t1 - t0) for (t0, c0), (t1, c1) in zip(kept, kept[1:])]
+    percent = [100.0 * (c1 - c0) / (t1 - t0) for (t0, c0), (t1, c1) in itertools.pairwise(kept)]
     video = [f for f in files if f.kind == "video"]
     details = {
         "video_seconds": round(sum(f.duration_seconds for f in video), 2),

@@ -15,25 +15,24 @@ from pathlib import Path
 
 from bench.figures import BenchResult, Figure, Mode, at_most
 from bench.lag import Heard, Utterance, measure_lags
-from bench.recording import MODEL, FedChunk, PipelineRun, run_pipeline
+from bench.recording import MODEL, PipelineRun, run_pipeline
 from bench.speech_script import SpeechFile, build_speech_file
 from bench.wer import word_error_rate
 from recorder.models import load_whisper, resolve_model
 from recorder.transcriber import transcribe_file
 
 
-def fed_at(fed: list[FedChunk], session_time: float) -> float:
-    """When the chunk holding `session_time` reached the pipeline."""
-    ends = [chunk.end for chunk in fed]
-    index = min(bisect.bisect_left(ends, session_time), len(fed) - 1)
-    return fed[index].at
-
-
 def utterances(run: PipelineRun, speech: SpeechFile) -> list[Utterance]:
     origin = run.fed[0].start  # session time of the file's first sample
     base = run.clock.started_at
+    ends = [chunk.end for chunk in run.fed]
+
+    def fed_at(session_time: float) -> float:
+        """When the chunk holding `session_time` reached the pipeline."""
+        return run.fed[min(bisect.bisect_left(ends, session_time), len(ends) - 1)].at
+
     return [Utterance(s.text, base + origin + s.start, base + origin + s.end,
-                      fed_at(run.fed, origin + s.start + 1e-3), fed_at(run.fed, origin + s.end))
+                      fed_at(origin + s.start + 1e-3), fed_at(origin + s.end))
             for s in speech.sentences]
 
 
@@ -49,7 +48,7 @@ def live_text(run: PipelineRun) -> str:
 
 
 def measure(mode: Mode) -> BenchResult:
-    seconds = mode.pick(full=300, quick=55, smoke=6)
+    seconds = mode.pick(full=300, quick=48, smoke=6)
     offline_runs = mode.pick(full=3, quick=2, smoke=1)
     load_whisper(resolve_model(MODEL))  # loaded before anything is timed, as a warm app has it
     with tempfile.TemporaryDirectory(prefix="mb-bench-pipeline-") as tmp:

@@ -13,14 +13,16 @@ PACKAGES = ("PySide6", "faster-whisper", "ctranslate2", "av", "numpy", "fastapi"
             "python-docx", "mss")
 
 
-def _cpu_model() -> str | None:
+def _cpuinfo() -> tuple[int | None, str | None]:
+    """(processor count, model name) from /proc/cpuinfo; (None, None) where there is none."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware")):  # x86; ARM boards
-                return line.split(":", 1)[1].strip() or None
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    return platform.processor() or None
+        return None, None
+    count = sum(1 for line in lines if line.split(":")[0].strip() == "processor")
+    model = next((line.split(":", 1)[1].strip() for line in lines
+                  if line.lower().startswith(("model name", "hardware"))), None)  # x86; ARM boards
+    return count or None, model or None
 
 
 def _ram_gib() -> float | None:
@@ -43,7 +45,7 @@ def _version(package: str) -> str | None:
 def _git_commit(repo: Path) -> str | None:
     try:
         done = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=5)
+                              text=True, timeout=5, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -60,10 +62,11 @@ def load_average() -> list[float] | None:
 
 def machine_facts(repo: Path) -> dict[str, Any]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    count, model = _cpuinfo()
     return {
-        "cpu_count": os.cpu_count(),
+        "cpu_count": count or os.cpu_count(),
         "cpu_usable": usable,
-        "cpu_model": _cpu_model(),
+        "cpu_model": model or platform.processor() or None,
         "ram_gib": _ram_gib(),
         "os": platform.platform(),
         "python": sys.version.split()[0],

@@ -36,8 +36,8 @@ def rss_slope_mb_per_hour(readings: list[tuple[float, float]]) -> tuple[float, f
 
 
 def measure(mode: Mode) -> BenchResult:
-    seconds = mode.pick(full=660.0, quick=40.0, smoke=8.0)
-    warm_up = mode.pick(full=60.0, quick=10.0, smoke=2.0)
+    seconds = mode.pick(full=660.0, quick=38.0, smoke=8.0)
+    warm_up = mode.pick(full=60.0, quick=12.0, smoke=2.0)
     load_whisper(resolve_model(MODEL))
     readings: list[tuple[float, float]] = []
     elapsed = [0.0]
@@ -67,8 +67,10 @@ def measure(mode: Mode) -> BenchResult:
         "finals": sum(not r.is_partial for r, _ in run.results),
         "warnings": [m for level, m in run.logs if level != "info"],
     }
+    # Half a minute of readings cannot tell a leak from the allocator's ups and downs: only
+    # the full run is held to the target.
     return BenchResult([Figure(
-        "session_rss_growth_mb_per_hour", "MB/h", [slope], at_most(median=20.0),
+        "session_rss_growth_mb_per_hour", "MB/h", [slope], at_most(median=20.0) if mode.full else (),
         f"whole pipeline with transcription and screen; slope of RSS over {minutes:.1f} min after "
-        f"{warm_up:.0f} s warm-up, 1 run" + ("" if mode.full else " (too short to judge leaks)"))],
+        f"{warm_up:.0f} s warm-up, 1 run" + ("" if mode.full else "; indicative only, judged in the full run"))],
         details)

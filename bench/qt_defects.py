@@ -5,11 +5,9 @@ QTextCharFormat setters, ...) without taking a reference to it, so each call lea
 reference short; after enough calls the interpreter aborts with "Fatal Python error:
 none_dealloc". Opening a long transcript in the window is enough. The benchmarks that drive
 Qt measure whether the defect is present and, if so, give None spare references for the
-rest of their process (as app.qt_workarounds does for True and False) and report it, so
-their timings can still be taken."""
+rest of their process (app.qt_workarounds, as the app does) and report it."""
 from __future__ import annotations
 
-import ctypes
 import sys
 
 PROBE_CALLS = 200
@@ -29,11 +27,11 @@ def none_reference_leak_present() -> bool:
 def contain_none_reference_leak() -> dict[str, object]:
     """Probes for the defect and gives None spare references if it is present; returns what
     was found, for the benchmark's details."""
+    from app.qt_workarounds import keep_singletons_alive
+
     present = none_reference_leak_present()
-    if present and sys.version_info < (3, 12):
-        # ob_refcnt is the first field of every CPython object.
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    keep_singletons_alive()
     return {"none_refcount_defect": present,
             "note": ("PySide6 leaves None a reference short per void call; without containment "
-                     "the process aborts (none_dealloc). Contained in this benchmark process only."
+                     "the process aborts (none_dealloc). Contained by app.qt_workarounds."
                      if present else "not present")}

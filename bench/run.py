@@ -26,6 +26,7 @@ from bench.figures import Mode
 from bench.machine import load_average, machine_facts
 from bench.registry import BENCHMARKS, BY_NAME, Benchmark
 from bench.table import render_table
+from recorder.headless import HeadlessError, HeadlessServices
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -64,16 +65,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def start_services(state_dir: Path) -> tuple[dict[str, str], Any]:
-    """A display and a sound server for the benchmarks, reusing working ones."""
-    from recorder.headless import HeadlessServices
-
-    services = HeadlessServices(state_dir)
-    services.start_display()
-    services.start_pulseaudio()
-    return dict(services.env), services
-
-
 def run_one(bench: Benchmark, mode: Mode, env: dict[str, str], workdir: Path) -> Outcome:
     out = workdir / f"{bench.name}.json"
     log = workdir / f"{bench.name}.log"
@@ -90,9 +81,13 @@ def run_one(bench: Benchmark, mode: Mode, env: dict[str, str], workdir: Path) ->
         try:
             code = worker.wait(timeout)
         except subprocess.TimeoutExpired:
+            code = None
+        except KeyboardInterrupt:
+            os.killpg(worker.pid, signal.SIGKILL)
+            raise
+        if code is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-            code = None
     seconds = time.monotonic() - started
     tail = log.read_text(errors="replace")[-ERROR_TAIL:]
     if code is None:
@@ -112,33 +107,45 @@ def summary(outcomes: list[Outcome]) -> dict[str, float]:
     return values
 
 
+def run_all(chosen: list[Benchmark], mode: Mode, workdir: Path) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "xcb")}
+    # A display and a sound server, reusing working ones; stopped at the end if started here.
+    services = HeadlessServices(workdir / "services")
+    services_ready = False
+    try:
+        for bench in chosen:
+            if bench.full_only and not mode.full:
+                outcomes.append(Outcome(bench.name, "skipped", 0.0, error="full run only"))
+                print(f"[bench] {bench.name}: skipped (full run only)", flush=True)
+                continue
+            if bench.needs_display and not services_ready:
+                try:
+                    services.start_display()
+                    services.start_pulseaudio()
+                except HeadlessError as exc:
+                    outcomes.append(Outcome(bench.name, "failed", 0.0, error=f"no display: {exc}"))
+                    print(f"[bench] {bench.name}: failed (no display: {exc})", flush=True)
+                    continue
+                services_ready = True
+                env.update(services.env)
+            print(f"[bench] {bench.name}: {bench.summary} ...", flush=True)
+            outcome = run_one(bench, mode, env, workdir)
+            print(f"[bench] {bench.name}: {outcome.status} in {outcome.seconds:.1f} s", flush=True)
+            outcomes.append(outcome)
+    finally:
+        services.stop()
+    return outcomes
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     mode = Mode("quick" if args.quick else "smoke" if args.smoke else "full")
     chosen = [b for b in BENCHMARKS if not args.names or b.name in args.names]
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     load_before = load_average()
-    outcomes: list[Outcome] = []
-    services = None
     with tempfile.TemporaryDirectory(prefix="mb-bench-") as tmp:
-        workdir = Path(tmp)
-        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "xcb")}
-        try:
-            for bench in chosen:
-                if bench.full_only and not mode.full:
-                    outcomes.append(Outcome(bench.name, "skipped", 0.0, error="full run only"))
-                    print(f"[bench] {bench.name}: skipped (full run only)", flush=True)
-                    continue
-                if bench.needs_display and services is None:
-                    service_env, services = start_services(workdir / "services")
-                    env.update(service_env)
-                print(f"[bench] {bench.name}: {bench.summary} ...", flush=True)
-                outcome = run_one(bench, mode, env, workdir)
-                print(f"[bench] {bench.name}: {outcome.status} in {outcome.seconds:.1f} s", flush=True)
-                outcomes.append(outcome)
-        finally:
-            if services is not None:
-                services.stop()
+        outcomes = run_all(chosen, mode, Path(tmp))
     report = {
         "schema_version": SCHEMA_VERSION,
         "mode": mode.name,

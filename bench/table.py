@@ -20,6 +20,7 @@ def _met(value: bool | None) -> str:
 
 def render_table(report: dict[str, Any]) -> str:
     rows = [("figure", "unit", "n", "median", "p95", "target", "met?")]
+    notes = []
     problems = []
     for name, bench in report["benchmarks"].items():
         if bench["status"] != "ok":
@@ -28,6 +29,10 @@ def render_table(report: dict[str, Any]) -> str:
         for figure in bench["figures"]:
             rows.append((figure["name"], figure["unit"], str(figure["n"]), _number(figure.get("median")),
                          _number(figure.get("p95")), figure["target"] or "-", _met(figure["met"])))
+            # a target on another statistic than the columns show gets its value here
+            shown = [f"{lim} {_number(figure[lim])}" for lim in ("p99", "max")
+                     if figure["target"] and figure["target"].startswith(lim) and figure["n"]]
+            notes.append(f"  {figure['name']}: {figure['note']}" + (f" [{', '.join(shown)}]" if shown else ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * width for width in widths))
@@ -35,4 +40,5 @@ def render_table(report: dict[str, Any]) -> str:
     header = (f"mode {report['mode']} · {machine['cpu_count']} CPU ({machine['cpu_model']}) · "
               f"{machine['ram_gib']} GiB · load {machine['load_average_before']} -> "
               f"{machine['load_average_after']}")
-    return "\n".join([header, *lines, *(f"  {p}" for p in problems)])
+    return "\n".join([header, *lines, "", "notes:", *notes, *(["", "not measured:"] if problems else []),
+                      *(f"  {p}" for p in problems)])

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from app.models import Status
+from app.workers import off_loop
 from recorder.audio.page import PageAudioSource
 from recorder.bot.bot import BotConfig, LeaveTimers, MeetingBot
 from recorder.clock import SessionClock
@@ -83,7 +84,7 @@ class BotSessionRunner:
 
         async def start_off_loop(pipeline: RecordingPipeline) -> None:
             try:
-                await asyncio.to_thread(pipeline.start)
+                await off_loop(pipeline.start)
             except Exception as exc:  # storage or capture cannot start: the session fails
                 state["pipeline"] = None
                 code = getattr(exc, "code", "AUDIO_CAPTURE_FAILED")
@@ -129,7 +130,7 @@ class BotSessionRunner:
                 await state["starting"]
             pipeline = state["pipeline"]
             if pipeline is not None:
-                result = await asyncio.to_thread(pipeline.finish)
+                result = await off_loop(pipeline.finish)
                 if result.error_code and kind == "completed":
                     kind, code, message = "failed", result.error_code, result.error_message
             if kind == "completed":

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from app.models import Status
+from app.workers import off_loop
 from recorder.audio.base import AudioSource
 from recorder.pipeline import PipelineConfig, RecordingPipeline, session_callbacks
 
@@ -67,14 +68,14 @@ class DeviceSessionRunner:
                 control, first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
                 failed=lambda code, msg: loop.call_soon_threadsafe(fail_once, code, msg)),
             screen_monitor=opts.screen_monitor)
-        await asyncio.to_thread(pipeline.start)
+        await off_loop(pipeline.start)
         waits = {asyncio.ensure_future(control.wait_stop()), failed}
         try:
             done, _ = await asyncio.wait(waits, timeout=opts.max_duration,
                                          return_when=asyncio.FIRST_COMPLETED)
             end_reason = "STOP_REQUESTED" if done else "MAX_DURATION"
             control.set_status(Status.LEAVING)
-            result = await asyncio.to_thread(pipeline.finish)
+            result = await off_loop(pipeline.finish)
             error = failed.result() if failed.done() else (
                 (result.error_code, result.error_message) if result.error_code else None)
             if error:

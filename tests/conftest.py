@@ -30,6 +30,6 @@ def store(isolated_dirs):
 
 
 def pytest_configure(config):
-    from app.qt_workarounds import keep_bools_alive
+    from app.qt_workarounds import keep_singletons_alive
 
-    keep_bools_alive()
+    keep_singletons_alive()

@@ -664,10 +664,10 @@ def test_the_local_api_starts_from_the_settings_and_drives_the_same_sessions(mak
 
 
 def test_every_icon_the_window_uses_loads(qapp):
-    from app.models import Platform
+    from app.models import SESSION_PLATFORMS
     from ui.icons import TRAY_STATES, app_icon, platform_icon, tray_icon
 
-    icons = [app_icon(), *(tray_icon(s) for s in TRAY_STATES), *(platform_icon(p.value) for p in Platform)]
+    icons = [app_icon(), *(tray_icon(s) for s in TRAY_STATES), *(platform_icon(p) for p in SESSION_PLATFORMS)]
     for icon in icons:
         assert not icon.pixmap(32, 32).toImage().isNull()
     idle, joining, recording = (tray_icon(s).pixmap(32, 32).toImage() for s in TRAY_STATES)

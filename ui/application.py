@@ -25,7 +25,7 @@ from app.settings import Settings, load_settings, save_settings
 from ui.event_bridge import EventBridge
 from ui.formatting import platform_name, shorten
 from ui.prefs import UiPrefs, load_prefs, save_prefs
-from app.qt_workarounds import keep_bools_alive
+from app.qt_workarounds import keep_singletons_alive
 from ui.services import BackgroundServices
 from app.single_instance import InstanceServer
 from ui.theme import apply_theme
@@ -60,7 +60,7 @@ class Application(QObject):
     def __init__(self, *, settings: Settings | None = None,
                  runner_factory: RunnerFactory | None = None,
                  trusted_cert_hosts: frozenset[str] = frozenset()) -> None:
-        keep_bools_alive()
+        keep_singletons_alive()
         super().__init__()
         self.settings = settings or load_settings()
         self.prefs = load_prefs()

@@ -6,17 +6,11 @@ from functools import lru_cache
 
 from app.errors import MeetingBuddyError
 from app.links import parse_meeting_link
-from app.models import Platform, Session, Status
+from app.models import PLATFORM_NAMES, Platform, Session, Status
 from app.timeutil import parse_iso
 
 MISSING = "—"
 
-PLATFORM_NAMES = {
-    Platform.TEAMS.value: "Microsoft Teams",
-    Platform.ZOOM.value: "Zoom",
-    Platform.GOOGLE_MEET.value: "Google Meet",
-    Platform.WEBEX.value: "Webex",
-}
 
 # In lists, where space is short.
 PLATFORM_SHORT_NAMES = {**PLATFORM_NAMES, Platform.TEAMS.value: "Teams"}

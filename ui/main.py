@@ -16,10 +16,10 @@ def _has_display() -> bool:
 
 
 def run_gui(args) -> int:
-    from app.qt_workarounds import keep_bools_alive
+    from app.qt_workarounds import keep_singletons_alive
     from app.single_instance import send_to_running_instance
 
-    keep_bools_alive()
+    keep_singletons_alive()
     if send_to_running_instance({"action": "show"}):
         return 0  # the running window came to the front
     if not _has_display():

@@ -2,7 +2,6 @@
 Meeting Buddy instances included)."""
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Annotated, Any, Callable
 
@@ -11,19 +10,25 @@ from fastapi import APIRouter, Query
 from app.api import analytics
 from app.api.errors import error_responses
 from app.api.routes_sessions import Manager
-from app.api.schemas import (ActiveSessionOut, DurationDistributionOut, StatusBreakdownOut,
-                             SummaryOut, TrendsOut)
+from app.api.schemas import (
+    ActiveSessionOut,
+    DurationDistributionOut,
+    StatusBreakdownOut,
+    SummaryOut,
+    TrendsOut,
+)
 from app.errors import ValidationError
 from app.models import Session
 from app.sessions import SessionManager
 from app.timeutil import utc_now
+from app.workers import off_loop
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 
 async def _over_sessions(manager: SessionManager, compute: Callable[[list[Session]], Any]) -> Any:
     # Reading and summing every session is kept off the event loop.
-    return await asyncio.to_thread(lambda: compute(manager.store.all_sessions()))
+    return await off_loop(lambda: compute(manager.store.all_sessions()))
 
 
 @router.get("/summary", response_model=SummaryOut, summary="Totals",

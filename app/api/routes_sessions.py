@@ -1,19 +1,27 @@
 """Session endpoints: start, list, show, stop, purge, transcripts, export, import."""
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.errors import error_responses
-from app.api.schemas import (FormatName, ImportBody, PlatformName, SessionOut, SessionPageOut,
-                             StartSessionBody, StatusName, TranscriptListOut)
+from app.api.schemas import (
+    FormatName,
+    ImportBody,
+    PlatformName,
+    SessionOut,
+    SessionPageOut,
+    StartSessionBody,
+    StatusName,
+    TranscriptListOut,
+)
 from app.errors import SessionNotFound, ValidationError
 from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session, TranscriptSegment
 from app.paths import validate_id
 from app.sessions import SessionManager, StartRequest
+from app.workers import off_loop
 
 MAX_OFFSET = 2 ** 31 - 1
 UNNAMED_ORIGIN = "unspecified"
@@ -116,7 +124,7 @@ async def export(session_id: str, manager: Manager,
     session = load_session(manager, session_id)
     segments = manager.store.transcripts(session_id)
     # DOCX of a long meeting takes a moment: keep it off the event loop.
-    data = await asyncio.to_thread(export_transcript, session, segments, fmt)
+    data = await off_loop(export_transcript, session, segments, fmt)
     return Response(data, media_type=FORMATS[fmt].content_type, headers={
         "Content-Disposition": f'attachment; filename="{export_filename(session, fmt)}"'})
 
