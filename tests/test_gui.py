@@ -19,7 +19,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import qasync
+
+from recorder.simulator import MeetingSimulator, testing
+
+SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
+
+import qasync  # noqa: E402
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -672,3 +677,25 @@ def test_every_icon_the_window_uses_loads(qapp):
         assert not icon.pixmap(32, 32).toImage().isNull()
     idle, joining, recording = (tray_icon(s).pixmap(32, 32).toImage() for s in TRAY_STATES)
     assert idle != joining and joining != recording and idle != recording  # each state looks different
+
+
+def test_a_simulator_session_started_from_the_form_shows_status_people_and_words(qtbot, loop):
+    """The real bot (QtWebEngine, in-page WebRTC audio, faster-whisper) in the window."""
+    sim = MeetingSimulator(port=SIM_PORT).start()
+    app = Application(trusted_cert_hosts=frozenset(sim.mapped_hosts()))
+    app.start()
+    try:
+        sid = start_from_form(qtbot, app, sim.example_link("google_meet"))
+        page = app.window.page
+        qtbot.waitUntil(lambda: app.manager.get(sid).status == "recording", timeout=60000)
+        qtbot.waitUntil(lambda: page.participants.current.count() >= 2, timeout=30000)
+        current = [page.participants.current.item(i).text() for i in range(page.participants.current.count())]
+        assert any("Alice Johnson" in name for name in current), current
+        qtbot.waitUntil(lambda: "morning" in page.transcript.text.toPlainText().lower(), timeout=60000)
+        qtbot.waitUntil(lambda: app.manager.get(sid).status == "completed", timeout=90000)
+        text = page.transcript.text.toPlainText()
+        assert "Alice Johnson" in text and "Bob Smith" in text and "release" in text.lower()
+        assert app.manager.get(sid).metadata["end_reason"] == "MEETING_ENDED"
+    finally:
+        shut_down(qtbot, app)
+        sim.stop()

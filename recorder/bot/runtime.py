@@ -21,6 +21,10 @@ def prepare_qtwebengine_environment(host_resolver_rules: str | None = None) -> N
     runs the same code as in production. Chromium reads the flag only from this variable,
     and only the quoted form works.
     """
+    if "--log-level" not in os.environ.get(_FLAGS, ""):
+        # Chromium's own ERROR lines (no D-Bus, no GPU, rejected test certificates) mean
+        # nothing to a user; page console messages still reach the session log.
+        os.environ[_FLAGS] = " ".join([*os.environ.get(_FLAGS, "").split(), "--log-level=3"])
     if host_resolver_rules:
         if '"' in host_resolver_rules:
             raise ValueError("host resolver rules must not contain double quotes")
