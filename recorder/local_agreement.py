@@ -66,6 +66,13 @@ class LocalAgreement:
         committed, self.uncommitted = self.uncommitted[:count], self.uncommitted[count:]
         return self._commit(committed)
 
+    def reopen(self, kept: list[Word]) -> None:
+        """Takes back every commit after `kept` (the words already shown as final), so a
+        better pass over the same audio can decide them again."""
+        self.uncommitted = []
+        self._committed_tail = kept[-_MAX_REPEAT:]
+        self.last_committed_end = kept[-1].end if kept else -math.inf
+
     def end_utterance(self) -> None:
         """The speaker paused: the next audio is new, so nothing in it can repeat the seam."""
         self.uncommitted = []

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,12 +27,14 @@ from recorder.local_agreement import LocalAgreement, Word
 from recorder.models import ResolvedModel, is_english, load_whisper, resolve_model
 from recorder.speakers import SpeakerTimeline
 from recorder.streaming_vad import SAMPLE_RATE, WINDOW_SAMPLES, StreamingVad
+from recorder.whisper_window import utterance_view
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 PARTIAL_INTERVAL = 1.0  # seconds of new speech between passes while keeping up
 END_SILENCE = 0.6  # seconds of silence that end an utterance
+SPEECH_TAIL = 0.3  # seconds after the VAD's last speech window still given to the final pass
 PREROLL = 0.4  # seconds kept before the VAD fires: it fires a little after speech begins
 MIN_SPEECH = 0.25  # seconds: shorter bursts are clicks and breaths, never sent to whisper
 SPEECH_THRESHOLD = 0.5  # Silero's defaults, as faster-whisper uses them
@@ -164,6 +167,7 @@ class _Stream:
         self.start = 0.0
         self.silence = 0
         self.speech = 0
+        self.speech_end = 0.0  # session time where the last window the VAD took for speech ends
         self.new_since_pass = 0
 
     @property
@@ -187,6 +191,7 @@ class _Stream:
                 self.samples = sum(len(p) for p in self.parts)
                 self.start = time + WINDOW_SAMPLES / SAMPLE_RATE - self.samples / SAMPLE_RATE
                 self.speech = self.new_since_pass = WINDOW_SAMPLES
+                self.speech_end = self.window_time
                 self.preroll.clear()
             return False
         self.parts.append(window)
@@ -195,6 +200,7 @@ class _Stream:
         if probability >= SPEECH_THRESHOLD:
             self.silence = 0
             self.speech += WINDOW_SAMPLES
+            self.speech_end = self.window_time
         elif probability < SILENCE_THRESHOLD:
             self.silence += WINDOW_SAMPLES
         return self.silence >= END_SILENCE * SAMPLE_RATE
@@ -227,7 +233,7 @@ class StreamingTranscriber:
 
     def __init__(
         self,
-        model: ResolvedModel | "WhisperModel",
+        model: ResolvedModel | WhisperModel,
         *,
         language: str = "en",
         speakers: SpeakerTimeline | None = None,
@@ -254,7 +260,7 @@ class StreamingTranscriber:
         self.error: str | None = None
         self.dropped_seconds = 0.0
         self._model_spec = model
-        self._model: Any = None if isinstance(model, ResolvedModel) else model
+        self._model: Any = None if isinstance(model, ResolvedModel) else utterance_view(model)
         self._device, self._compute_type = device, compute_type
         self._beam_size, self._final_beam_size = beam_size, final_beam_size
         self._on_result = on_result
@@ -372,7 +378,7 @@ class StreamingTranscriber:
         self._streams.clear()
 
     def _load_model(self) -> None:
-        self._model = load_whisper(self._model_spec, self._device, self._compute_type)
+        self._model = utterance_view(load_whisper(self._model_spec, self._device, self._compute_type))
 
     def _process(self, samples: np.ndarray, start_time: float, channel: str | None, backlog: float) -> None:
         self._report_lag(backlog)
@@ -420,9 +426,11 @@ class StreamingTranscriber:
             self._behind = False
             self._log("info", "Transcription caught up with the audio")
 
-    def _transcribe(self, stream: _Stream, beam_size: int) -> list[Word]:
+    def _transcribe(self, stream: _Stream, beam_size: int, until: float | None = None) -> list[Word]:
+        """Whisper over the utterance buffer, or over its audio before session time `until`."""
+        end = stream.end if until is None else min(stream.end, until)
         segments, _info = self._model.transcribe(
-            stream.audio(),
+            stream.audio()[: max(0, round((end - stream.start) * SAMPLE_RATE))],
             language=self.language,
             beam_size=beam_size,
             # A looping decode (compression ratio over the threshold) is retried warmer once.
@@ -434,7 +442,7 @@ class StreamingTranscriber:
             initial_prompt=stream.prompt(),
         )
         stream.new_since_pass = 0
-        return _words_from(segments, stream.start, stream.end)
+        return _words_from(segments, stream.start, end)
 
     def _pass(self, stream: _Stream, full: bool) -> None:
         """One pass over a growing utterance: commit what two passes agree on, show the rest.
@@ -460,7 +468,15 @@ class StreamingTranscriber:
 
     def _close_utterance(self, stream: _Stream) -> None:
         if stream.speaking and stream.speech >= MIN_SPEECH * SAMPLE_RATE:
-            stream.pending += stream.agreement.commit_all(self._transcribe(stream, self._final_beam_size))
+            # The pause that ended the utterance is left out: in trailing silence whisper
+            # likes to invent a closing "Thank you."
+            words = self._transcribe(stream, self._final_beam_size, until=stream.speech_end + SPEECH_TAIL)
+            if stream.pending:
+                # Words the quick passes agreed on but nobody has seen as final yet: the
+                # wider-beam pass over the whole utterance decides them again.
+                stream.agreement.reopen([w for w in stream.history if w.end > stream.start])
+                stream.pending = []
+            stream.pending += stream.agreement.commit_all(words)
         if stream.pending:
             self._emit_finals(stream, stream.pending)
             stream.pending = []
@@ -486,8 +502,8 @@ class StreamingTranscriber:
             self._deliver(result)
 
     def _deliver(self, result: TranscriptResult) -> None:
-        if self._silenced or not result.text:
-            return
+        if self._silenced or not any(ch.isalnum() for ch in result.text):
+            return  # nothing said: whisper sometimes ends a pass on a lone "."
         try:
             self._on_result(result)
         except Exception as e:  # a failing subscriber must not end transcription

@@ -300,9 +300,13 @@ def test_prepare_environment_sets_the_host_mapping_once(monkeypatch):
     monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", '--disable-gpu --host-resolver-rules="MAP old 1.2.3.4:1"')
     prepare_qtwebengine_environment("MAP teams.microsoft.com 127.0.0.1:8443, MAP zoom.us 127.0.0.1:8443")
     assert os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] == (
-        '--disable-gpu --host-resolver-rules="MAP teams.microsoft.com 127.0.0.1:8443, MAP zoom.us 127.0.0.1:8443"')
+        '--disable-gpu --log-level=3 '
+        '--host-resolver-rules="MAP teams.microsoft.com 127.0.0.1:8443, MAP zoom.us 127.0.0.1:8443"')
     with pytest.raises(ValueError):
         prepare_qtwebengine_environment('MAP a "b"')
+    monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", "--log-level=0")  # a user's own choice stays
+    prepare_qtwebengine_environment()
+    assert os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] == "--log-level=0"
     if os.geteuid() == 0:
         assert os.environ["QTWEBENGINE_DISABLE_SANDBOX"] == "1"
 

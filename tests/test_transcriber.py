@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import numpy as np
@@ -23,6 +24,7 @@ from recorder.local_agreement import LocalAgreement, Word
 from recorder.models import load_whisper, resolve_model
 from recorder.speakers import SpeakerTimeline
 from recorder.transcriber import MediaFileError, StreamingTranscriber, TranscriptResult, transcribe_file
+from recorder.whisper_window import UtteranceWhisper, encoder_frames
 
 RATE = 16000
 CONVERSATION = [
@@ -491,6 +493,17 @@ def test_local_agreement_drops_a_repeat_at_the_seam():
     assert [x.text for x in agreement.commit_all([w("will", 1.65), w("review", 2.0)])] == [" review"]
 
 
+def test_committed_words_not_yet_final_can_be_decided_again():
+    agreement = LocalAgreement()
+    agreement.commit_all([w("Hello", 0.0), w("all.", 0.4)])  # shown as final
+    agreement.insert([w("The", 1.0), w("normal", 1.4), w("team", 1.8)])
+    assert [x.key for x in agreement.insert([w("The", 1.0), w("normal", 1.4), w("team", 1.8)])] == [
+        "the", "normal", "team"]  # the quick passes agreed on a mishearing
+    agreement.reopen([w("Hello", 0.0), w("all.", 0.4)])
+    better = agreement.commit_all([w("all.", 0.45), w("The", 1.0), w("mobile", 1.4), w("team", 1.8)])
+    assert [x.key for x in better] == ["the", "mobile", "team"]  # the final's seam repeat is dropped
+
+
 def test_decodes_whisper_itself_would_reject_are_dropped():
     from types import SimpleNamespace
 
@@ -502,3 +515,36 @@ def test_decodes_whisper_itself_would_reject_are_dropped():
     speech = SimpleNamespace(compression_ratio=1.3, no_speech_prob=0.1, avg_logprob=-0.3, words=[word])
     assert _hallucinated(loop) and _hallucinated(silence) and not _hallucinated(speech)
     assert [w.text for w in _words_from([loop, silence, speech], 10.0, 20.0)] == [" video"]
+
+
+# --- utterance windows ---------------------------------------------------------------------------
+
+def test_a_short_utterance_is_encoded_without_thirty_seconds_of_padding(tiny_en, tmp_path):
+    audio = np.concatenate([speak("Welcome to the meeting.", "en-us", tmp_path / "a.wav"), silence(0.5)])
+    view = UtteranceWhisper(tiny_en)
+    shapes = []
+    full_encode = view._full_encode
+    view._full_encode = lambda model, features: shapes.append(features.shape) or full_encode(model, features)
+    segments, _ = view.transcribe(audio, language="en", beam_size=5, word_timestamps=True)
+    assert recall("welcome to the meeting", " ".join(s.text for s in segments)) == 1.0
+    assert shapes == [(80, encoder_frames(len(audio) / RATE))] and shapes[0][-1] < 1000
+    # the shared model itself still encodes whole 30 s windows (files, other sessions)
+    plain, _ = tiny_en.transcribe(audio, language="en")
+    assert recall("welcome to the meeting", " ".join(s.text for s in plain)) == 1.0
+    assert encoder_frames(2.0) == 500 and encoder_frames(29.0) == encoder_frames(60.0) == 3000
+
+
+def test_a_decode_that_repeats_itself_is_done_again_on_the_full_window(tiny_en):
+    """Whisper's own looping test decides; the decode is stubbed to loop only on a short window."""
+    view = UtteranceWhisper(tiny_en)
+    seen = []
+
+    def decode(audio, **options):
+        seen.append((view._frames, options["temperature"]))
+        looping = view._frames < 3000
+        return iter([SimpleNamespace(text=" again" * 40, compression_ratio=9.0 if looping else 1.2)]), None
+
+    view._view.transcribe = decode
+    segments, _ = view.transcribe(silence(2.0), temperature=(0.0, 0.4), compression_ratio_threshold=2.4)
+    assert seen == [(encoder_frames(2.0), 0.0), (3000, (0.0, 0.4))]
+    assert segments[0].compression_ratio == 1.2
