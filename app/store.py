@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from app.errors import StorageError, ValidationError
 from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
@@ -271,14 +272,24 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
 
-    def transcripts(self, session_id: str) -> list[TranscriptSegment]:
+    def transcripts(self, session_id: str, *, offset: int = 0, limit: int = -1) -> list[TranscriptSegment]:
+        """A session's final segments in spoken order; `offset`/`limit` page through them
+        (limit -1: all)."""
         with self._lock:
             rows = self._conn.execute(
                 """SELECT transcript_id, session_id, text, start_time, end_time, speaker,
                           confidence, language_code, created_at
-                   FROM transcripts WHERE session_id = ? ORDER BY start_time, created_at""",
-                (session_id,)).fetchall()
+                   FROM transcripts WHERE session_id = ? ORDER BY start_time, created_at, transcript_id
+                   LIMIT ? OFFSET ?""",
+                (session_id, limit, offset)).fetchall()
         return [TranscriptSegment(**dict(r)) for r in rows]
+
+    def iter_transcripts(self, session_id: str, page: int = 100) -> Iterator[TranscriptSegment]:
+        """The same segments, read a page at a time as they are consumed."""
+        offset = 0
+        while batch := self.transcripts(session_id, offset=offset, limit=page):
+            yield from batch
+            offset += len(batch)
 
     # -- participants and logs -----------------------------------------------------------
 

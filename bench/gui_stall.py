@@ -151,12 +151,16 @@ async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: floa
         await asyncio.sleep(0.3)
         meter.enter(f"{run}:export:open")
         app.window.select_session(long_id)
-        await asyncio.sleep(0.3)
+        while app.window.page.transcript.loading:
+            await asyncio.sleep(0.05)
         with save_dialog_answers(folder, formats):
             for fmt in formats:
                 meter.enter(f"{run}:export:{fmt}")
+                saved = asyncio.Event()
+                app.window.exportFinished.connect(saved.set)
                 app.window.page.export_button.click()
-                await asyncio.sleep(0.2)
+                await asyncio.wait_for(saved.wait(), 120)  # the file is written off the GUI thread
+                app.window.exportFinished.disconnect(saved.set)
         if not (folder / "transcript.docx").is_file():
             raise RuntimeError("the window's export wrote no file")
         meter.enter(None)

@@ -31,14 +31,14 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.error_texts import explain
 from app.export import FORMATS
-from app.models import Status
+from app.models import Status, TranscriptSegment
 from app.settings import load_settings
 from app.store import Store
 from ui.application import Application
 from ui.session_actions import export_filters
 from ui.settings_dialog import SettingsDialog
 from app.single_instance import send_to_running_instance
-from ui.transcript_view import MUTED
+from ui.transcript_view import LOAD_BATCH, MUTED, TranscriptView
 
 REPO = Path(__file__).resolve().parent.parent
 MEET = "https://meet.google.com/abc-defg-hij"
@@ -301,7 +301,8 @@ def test_export_writes_every_format_chosen_in_the_save_dialog(make_app, qtbot, t
     written = {}
     for label, fmt in filters.items():
         chosen.update(path=str(tmp_path / f"notes-{fmt}"), filter=label)  # no extension typed
-        qtbot.mouseClick(app.window.page.export_button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(app.window.exportFinished, timeout=10000):
+            qtbot.mouseClick(app.window.page.export_button, Qt.MouseButton.LeftButton)
         written[fmt] = tmp_path / f"notes-{fmt}.{FORMATS[fmt].extension}"
         assert written[fmt].is_file(), fmt
 
@@ -316,9 +317,24 @@ def test_export_writes_every_format_chosen_in_the_save_dialog(make_app, qtbot, t
 
     # A known extension typed in the name decides the format, whatever the filter says.
     chosen.update(path=str(tmp_path / "typed.srt"), filter=next(iter(filters)))
-    qtbot.mouseClick(app.window.page.export_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(app.window.exportFinished, timeout=10000):
+        qtbot.mouseClick(app.window.page.export_button, Qt.MouseButton.LeftButton)
     assert "-->" in (tmp_path / "typed.srt").read_text("utf-8")
     assert app.prefs.export_dir == str(tmp_path)
+    assert app.window.statusBar().currentMessage() == f"Transcript saved to {tmp_path / 'typed.srt'}"
+
+
+def test_an_export_that_cannot_be_written_says_why_and_leaves_no_file(make_app, qtbot, tmp_path, monkeypatch):
+    app, sid = finished_session(make_app, qtbot)
+    target = tmp_path / "missing-folder" / "notes.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(target), "")))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: warnings.append((title, text))))
+    qtbot.mouseClick(app.window.page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10000)
+    assert warnings[0][0] == "Export failed" and str(target) in warnings[0][1] and "No such file" in warnings[0][1]
+    assert not target.parent.exists()
+    assert app.prefs.export_dir != str(target.parent)
 
 
 def test_open_folder_shows_the_session_recording_folder(make_app, qtbot, monkeypatch):
@@ -699,3 +715,22 @@ def test_a_simulator_session_started_from_the_form_shows_status_people_and_words
     finally:
         shut_down(qtbot, app)
         sim.stop()
+
+
+def test_a_long_transcript_opens_in_batches_and_live_lines_follow_it(qtbot, qapp):
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    stored = [TranscriptSegment.create("mbsess_" + "a" * 24, f"Stored line {i}.", i * 2.0, i * 2.0 + 1.5,
+                                       speaker="Alice Johnson", confidence=0.9) for i in range(1000)]
+    view.set_segments(stored, "")
+    assert view.loading and view.final_count == LOAD_BATCH  # the window answers between batches
+    view.add_event({"transcript_id": "mbtrans_" + "b" * 24, "is_partial": False, "start_time": 2000.0,
+                    "speaker": "Bob Smith", "text": "A live line."})
+    qtbot.waitUntil(lambda: not view.loading, timeout=10000)
+    lines = view.plain_text().splitlines()
+    assert view.final_count == 1001 and lines[0].endswith("Stored line 0.") and lines[-1].endswith("A live line.")
+
+    view.set_segments(stored, "")
+    view.set_segments(stored[:3], "")  # another session chosen while the first still loads
+    qtbot.wait(200)
+    assert view.final_count == 3 and not view.loading

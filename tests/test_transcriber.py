@@ -23,7 +23,12 @@ from recorder.audio.base import AudioChunk
 from recorder.local_agreement import LocalAgreement, Word
 from recorder.models import load_whisper, resolve_model
 from recorder.speakers import SpeakerTimeline
-from recorder.transcriber import MediaFileError, StreamingTranscriber, TranscriptResult, transcribe_file
+from recorder.transcriber import (
+    MediaFileError,
+    StreamingTranscriber,
+    TranscriptResult,
+    transcribe_file,
+)
 from recorder.whisper_window import UtteranceWhisper, encoder_frames
 
 RATE = 16000

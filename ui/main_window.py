@@ -2,9 +2,10 @@
 session on the right."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
                                QSystemTrayIcon, QVBoxLayout, QWidget)
@@ -14,10 +15,12 @@ from app.errors import MeetingBuddyError
 from app.events import SessionEvent
 from app.models import Session
 from app.sessions import StartRequest
+from app.workers import off_loop
 from ui.headings import heading
 from ui.icons import app_icon
 from ui.new_session_form import NewSessionForm
-from ui.session_actions import confirm_delete, export_session
+from ui.session_actions import (ask_export_target, confirm_delete, export_failed,
+                                remember_export_folder, write_export)
 from ui.session_page import SessionPage
 from ui.sessions_list import SessionsList
 
@@ -34,6 +37,8 @@ WELCOME = (
 
 
 class MainWindow(QMainWindow):
+    exportFinished = Signal(str)  # the file a transcript was saved to
+
     def __init__(self, app: "Application") -> None:
         super().__init__()
         self.app = app
@@ -147,9 +152,23 @@ class MainWindow(QMainWindow):
         session = self.app.store.get_session(session_id)
         if session is None:
             return
-        written = export_session(self, self.app, session)
-        if written is not None:
-            self.statusBar().showMessage(f"Transcript saved to {written}", 15000)
+        choice = ask_export_target(self, self.app, session)
+        if choice is None:
+            return
+        self.statusBar().showMessage(f"Saving the transcript to {choice[0]}…")
+        self.app.spawn(self._write_export(session, *choice), "Export")
+
+    async def _write_export(self, session: Session, target: Path, fmt: str) -> None:
+        # A long meeting takes seconds to render (DOCX above all): the window stays live.
+        try:
+            await off_loop(write_export, self.app.store, session, target, fmt)
+        except (OSError, MeetingBuddyError) as exc:
+            self.statusBar().clearMessage()
+            export_failed(self, target, exc)
+            return
+        remember_export_folder(self.app, target)
+        self.statusBar().showMessage(f"Transcript saved to {target}", 15000)
+        self.exportFinished.emit(str(target))
 
     def _delete(self, session_id: str) -> None:
         session = self.app.store.get_session(session_id)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.errors import MeetingBuddyError
+from app.store import Store
 from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session
 from ui.formatting import file_size
@@ -35,8 +36,8 @@ def export_target(path: str, chosen_filter: str) -> tuple[Path, str]:
     return target.with_name(f"{target.name}.{FORMATS[key].extension}"), key
 
 
-def export_session(parent: QWidget, app: "Application", session: Session) -> Path | None:
-    """Ask where to save the transcript, in which format, and write it. Returns the file."""
+def ask_export_target(parent: QWidget, app: "Application", session: Session) -> tuple[Path, str] | None:
+    """Ask where to save the transcript and in which format; None when cancelled."""
     folder = app.prefs.export_dir or QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
     filters = export_filters()
@@ -46,21 +47,33 @@ def export_session(parent: QWidget, app: "Application", session: Session) -> Pat
         ";;".join(filters), first)
     if not path:
         return None
-    target, fmt = export_target(path, chosen)
+    return export_target(path, chosen)
+
+
+def write_export(store: Store, session: Session, target: Path, fmt: str) -> Path:
+    """Render and save the transcript (blocking: run it off the GUI thread). The file is
+    replaced only once complete, so a failed export never leaves half a file."""
+    data = export_transcript(session, store.transcripts(session.session_id), fmt)
+    partial = target.with_name(f".{target.name}.part")
     try:
-        data = export_transcript(session, app.store.transcripts(session.session_id), fmt)
-        target.write_bytes(data)
-    except (OSError, MeetingBuddyError) as exc:
-        reason = exc.message if isinstance(exc, MeetingBuddyError) else (exc.strerror or str(exc))
-        QMessageBox.warning(parent, "Export failed", f"The transcript could not be saved to "
-                            f"{target}:\n{reason}")
-        return None
+        partial.write_bytes(data)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def export_failed(parent: QWidget, target: Path, exc: Exception) -> None:
+    reason = exc.message if isinstance(exc, MeetingBuddyError) else (getattr(exc, "strerror", None) or str(exc))
+    QMessageBox.warning(parent, "Export failed", f"The transcript could not be saved to {target}:\n{reason}")
+
+
+def remember_export_folder(app: "Application", target: Path) -> None:
     app.prefs.export_dir = str(target.parent)
     try:
         save_prefs(app.prefs)
     except OSError:
         pass  # remembering the folder is a convenience; the export itself succeeded
-    return target
 
 
 def confirm_delete(parent: QWidget, session: Session, folder: Path) -> bool:

@@ -119,7 +119,7 @@ class SessionPage(QWidget):
             self.session = None
             return False
         self.session = session
-        self.transcript.set_segments(self.store.transcripts(session_id), self._placeholder(session))
+        self.transcript.set_segments(self.store.iter_transcripts(session_id), self._placeholder(session))
         self.log.set_entries(self.store.logs(session_id))
         self._show(session)
         return True

@@ -3,7 +3,9 @@ partial greyed at the end until its final replaces it. Follows the newest line u
 scrolls up; search highlights every match."""
 from __future__ import annotations
 
+import itertools
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -18,6 +20,7 @@ MUTED = QColor("#8a8d93")
 SPEAKER_COLORS = ("#3b82f6", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d",
                   "#dc2626")
 _BOTTOM_SLACK = 4  # pixels from the end that still count as "at the newest line"
+LOAD_BATCH = 50  # stored lines laid out per event-loop turn: a long meeting opens without a freeze
 
 
 def speaker_color(name: str) -> QColor:
@@ -49,6 +52,9 @@ class TranscriptView(QWidget):
         layout.addWidget(self.text, 1)
 
         self._seen: set[str] = set()
+        self._unloaded: Iterator[TranscriptSegment] | None = None  # stored lines still to show
+        self._held: list[dict[str, Any]] = []  # live events that arrived while loading
+        self._load_generation = 0
         self._partial_start: int | None = None
         self._partial_text = ""
         self._final_count = 0
@@ -70,20 +76,49 @@ class TranscriptView(QWidget):
         self.text.clear()
         self.text.setPlaceholderText(placeholder)
         self._seen.clear()
+        self._unloaded, self._held = None, []
+        self._load_generation += 1
         self._partial_start = None
         self._partial_text = ""
         self._final_count = 0
         self.follow_latest()
 
-    def set_segments(self, segments: list[TranscriptSegment], placeholder: str) -> None:
+    def set_segments(self, segments: Iterable[TranscriptSegment], placeholder: str) -> None:
+        """Shows the stored lines, a batch per event-loop turn (a lazy iterable is read as
+        it is shown)."""
         self.clear(placeholder)
-        for seg in segments:
-            self._append_final(seg.transcript_id, seg.start_time, seg.speaker, seg.text)
+        self._unloaded = iter(segments)
+        self._load_batch(self._load_generation)
+
+    @property
+    def loading(self) -> bool:
+        return self._unloaded is not None
+
+    def _load_batch(self, generation: int) -> None:
+        if generation != self._load_generation:
+            return  # another session was shown meanwhile
+        batch = list(itertools.islice(self._unloaded, LOAD_BATCH))
+        cursor = QTextCursor(self.text.document())
+        cursor.beginEditBlock()  # one layout pass for the batch, not one per line
+        for seg in batch:
+            if seg.transcript_id not in self._seen:
+                self._append_final(seg.transcript_id, seg.start_time, seg.speaker, seg.text)
+        cursor.endEditBlock()
+        if len(batch) == LOAD_BATCH:
+            QTimer.singleShot(0, lambda: self._load_batch(generation))
+        else:
+            self._unloaded = None
+            held, self._held = self._held, []
+            for data in held:
+                self.add_event(data)
         self._after_change()
 
     def add_event(self, data: dict[str, Any]) -> None:
         """A "transcript" event: a partial replaces the previous partial; a final replaces
         the partial and stays."""
+        if self._unloaded is not None:
+            self._held.append(data)  # after the stored lines, in order
+            return
         if not data.get("is_partial") and data.get("transcript_id") in self._seen:
             return  # already loaded from the store
         self._remove_partial()
