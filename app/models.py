@@ -217,15 +217,17 @@ class Session:
         self.updated_at = iso_now()
 
     def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(asdict(self))
+        return asdict(self)  # a deep copy: the dict shares nothing with the Session
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Session":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: copy.deepcopy(v) for k, v in data.items() if k in names})
+    def from_dict(cls, data: dict[str, Any], *, copy_values: bool = True) -> "Session":
+        """The Session in `data`; unknown keys are ignored. `copy_values=False` adopts the
+        lists and dicts of a freshly decoded document instead of copying them."""
+        return cls(**{k: copy.deepcopy(v) if copy_values else v for k, v in data.items() if k in SESSION_FIELD_NAMES})
 
 
 SESSION_FIELDS = tuple(f.name for f in fields(Session))
+SESSION_FIELD_NAMES = frozenset(SESSION_FIELDS)
 
 
 @dataclass

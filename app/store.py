@@ -183,7 +183,7 @@ class Store:
         with self._lock:
             row = self._conn.execute("SELECT data FROM sessions WHERE session_id = ?",
                                      (session_id,)).fetchone()
-        return Session.from_dict(json.loads(row["data"])) if row else None
+        return Session.from_dict(json.loads(row["data"]), copy_values=False) if row else None
 
     def session_origin(self, session_id: str) -> tuple[bool, str | None]:
         with self._lock:
@@ -215,13 +215,13 @@ class Store:
             rows = self._conn.execute(
                 f"SELECT data FROM sessions {clause} ORDER BY created_at DESC, session_id DESC "
                 "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-        data = [Session.from_dict(json.loads(r["data"])) for r in rows]
+        data = [Session.from_dict(json.loads(r["data"]), copy_values=False) for r in rows]
         return SessionPage(data, total, offset + len(data) < total)
 
     def all_sessions(self) -> list[Session]:
         with self._lock:
             rows = self._conn.execute("SELECT data FROM sessions ORDER BY created_at").fetchall()
-        return [Session.from_dict(json.loads(r["data"])) for r in rows]
+        return [Session.from_dict(json.loads(r["data"]), copy_values=False) for r in rows]
 
     def non_terminal_sessions(self) -> list[Session]:
         terminal = (Status.COMPLETED.value, Status.FAILED.value)
@@ -229,7 +229,7 @@ class Store:
             rows = self._conn.execute(
                 "SELECT data FROM sessions WHERE status NOT IN (?, ?) AND is_remote = 0",
                 terminal).fetchall()
-        return [Session.from_dict(json.loads(r["data"])) for r in rows]
+        return [Session.from_dict(json.loads(r["data"]), copy_values=False) for r in rows]
 
     def delete_session(self, session_id: str) -> bool:
         return self._write("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount > 0
