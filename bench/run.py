@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [b for b in BENCHMARKS if not args.names or b.name in args.names]
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     load_before = load_average()
-    with tempfile.TemporaryDirectory(prefix="mb-bench-") as tmp:
+    # a sound-server client may still be writing its state here as the run ends
+    with tempfile.TemporaryDirectory(prefix="mb-bench-", ignore_cleanup_errors=True) as tmp:
         outcomes = run_all(chosen, mode, Path(tmp))
     report = {
         "schema_version": SCHEMA_VERSION,

@@ -18,8 +18,34 @@ from recorder.drops import DropCounter, LogFn
 
 @dataclass
 class VideoFrame:
-    image: np.ndarray  # height x width x 3, uint8 RGB
-    time: float  # session-clock seconds when the screen was grabbed
+    """One picture and the session-clock second it was grabbed.
+
+    `picture` is an RGB array (height x width x 3, uint8), or, from screen capture, a
+    yuv420p frame straight out of the scaler: the encoder takes that as it is, which saves
+    a colour conversion per frame.
+    """
+
+    picture: np.ndarray | av.VideoFrame
+    time: float
+
+    @property
+    def image(self) -> np.ndarray:
+        """The picture as an RGB array."""
+        if isinstance(self.picture, av.VideoFrame):
+            return self.picture.to_ndarray(format="rgb24")
+        return self.picture
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)"""
+        if isinstance(self.picture, av.VideoFrame):
+            return self.picture.width, self.picture.height
+        return self.picture.shape[1], self.picture.shape[0]
+
+    def to_av(self) -> av.VideoFrame:
+        if isinstance(self.picture, av.VideoFrame):
+            return self.picture
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.picture), format="rgb24")
 
 
 class ScreenCaptureError(MeetingBuddyError):
@@ -129,7 +155,7 @@ class ScreenCapture:
                 while not self._stop.is_set():
                     grabbed_at = self.clock.now()
                     shot = grabber.grab(self._area)
-                    self.on_frame(VideoFrame(self._to_rgb(shot, width, height), grabbed_at))
+                    self.on_frame(VideoFrame(self._to_picture(shot, width, height), grabbed_at))
                     self.frames_captured += 1
                     next_tick += interval
                     late = time.monotonic() - next_tick
@@ -144,10 +170,11 @@ class ScreenCapture:
             self._log("error", self.error.message)
 
     @staticmethod
-    def _to_rgb(shot, width: int, height: int) -> np.ndarray:
+    def _to_picture(shot, width: int, height: int) -> av.VideoFrame:
+        """Scaled and converted to the encoder's yuv420p in one pass."""
         bgra = np.frombuffer(shot.bgra, dtype=np.uint8).reshape(shot.height, shot.width, 4)
         frame = av.VideoFrame.from_ndarray(bgra, format="bgra")
-        return frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
+        return frame.reformat(width=width, height=height, format="yuv420p", interpolation="AREA")
 
     def _log(self, level: str, message: str) -> None:
         if self.on_log is not None:

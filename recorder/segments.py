@@ -205,9 +205,12 @@ class SegmentWriter:
     def write_video(self, frame: VideoFrame) -> None:
         if not self.video_enabled:
             raise RuntimeError("this SegmentWriter was created with video=False")
-        image = frame.image
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 2:
-            raise ValueError(f"expected an RGB uint8 image of at least 2x2, got {image.dtype} {image.shape}")
+        if isinstance(frame.picture, np.ndarray):
+            image = frame.picture
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 2:
+                raise ValueError(f"expected an RGB uint8 image of at least 2x2, got {image.dtype} {image.shape}")
+        elif min(frame.size) < 2:
+            raise ValueError(f"expected a picture of at least 2x2, got {frame.size}")
         self._check_usable()
         try:
             self._video_queue.put_nowait(frame)
@@ -290,7 +293,7 @@ class SegmentWriter:
             container = av.open(str(path), "w", format="mp4", container_options=_MP4_OPTIONS)
             stream = container.add_stream(
                 "libx264", rate=Fraction(self.fps).limit_denominator(1001),
-                options={"preset": "veryfast", "tune": "zerolatency"},
+                options={"preset": "ultrafast", "tune": "zerolatency", "threads": "1"},
             )
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.codec_context.time_base = _VIDEO_TIME_BASE
@@ -364,7 +367,7 @@ class SegmentWriter:
 
     def _encode_video(self, frame: VideoFrame) -> None:
         if self._video_size is None:
-            height, width = frame.image.shape[:2]
+            width, height = frame.size
             self._video_size = (max(2, width // 2 * 2), max(2, height // 2 * 2))  # 4:2:0 needs even sizes
         period = self._period(frame.time)
         segment = self._video
@@ -378,10 +381,10 @@ class SegmentWriter:
         pts = round((frame.time - segment.first_time) / _VIDEO_TIME_BASE)
         if pts < segment.next_pts:
             return  # not after the previous frame: MP4 needs rising timestamps
-        image = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+        image = frame.to_av()
         width, height = self._video_size
-        if (image.width, image.height) != (width, height):
-            image = image.reformat(width=width, height=height)
+        if (image.width, image.height) != (width, height) or image.format.name != "yuv420p":
+            image = image.reformat(width=width, height=height, format="yuv420p")
         image.pts = pts
         if frame.time - segment.last_keyframe >= _KEYFRAME_INTERVAL:
             image.pict_type = av.video.frame.PictureType.I
