@@ -1,5 +1,5 @@
 # Shortcuts for the README's commands (the scripts install what is missing first).
-.PHONY: demo test setup bench
+.PHONY: demo test setup bench soak
 
 setup:
 	bash scripts/setup.sh
@@ -12,3 +12,6 @@ test:
 
 bench:
 	bash scripts/setup.sh && .venv/bin/python -m bench.run
+
+soak:
+	bash scripts/test.sh -m soak tests/test_e2e_sessions.py

@@ -18,8 +18,8 @@ from bench.lag import Heard, Utterance, measure_lags
 from bench.recording import MODEL, PipelineRun, run_pipeline
 from bench.speech_script import SpeechFile, build_speech_file
 from bench.wer import word_error_rate
-from recorder.models import load_whisper, resolve_model
-from recorder.transcriber import transcribe_file
+from recorder.models import resolve_model
+from recorder.transcriber import load_live_model, transcribe_file
 
 
 def utterances(run: PipelineRun, speech: SpeechFile) -> list[Utterance]:
@@ -50,7 +50,7 @@ def live_text(run: PipelineRun) -> str:
 def measure(mode: Mode) -> BenchResult:
     seconds = mode.pick(full=300, quick=48, smoke=6)
     offline_runs = mode.pick(full=3, quick=2, smoke=1)
-    load_whisper(resolve_model(MODEL))  # loaded before anything is timed, as a warm app has it
+    load_live_model(resolve_model(MODEL))  # loaded before anything is timed, as a warm app has it
     with tempfile.TemporaryDirectory(prefix="mb-bench-pipeline-") as tmp:
         speech = build_speech_file(Path(tmp) / "speech.wav", seconds)
         run = run_pipeline(speech.path, Path(tmp) / "recording", transcribe=True, screen=False)

@@ -14,7 +14,8 @@ from bench.capture import start_painter
 from bench.figures import BenchResult, Figure, Mode, at_most
 from bench.recording import MODEL, run_pipeline
 from bench.speech_script import build_speech_file
-from recorder.models import load_whisper, resolve_model
+from recorder.models import resolve_model
+from recorder.transcriber import load_live_model
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -38,7 +39,7 @@ def rss_slope_mb_per_hour(readings: list[tuple[float, float]]) -> tuple[float, f
 def measure(mode: Mode) -> BenchResult:
     seconds = mode.pick(full=660.0, quick=38.0, smoke=8.0)
     warm_up = mode.pick(full=60.0, quick=12.0, smoke=2.0)
-    load_whisper(resolve_model(MODEL))
+    load_live_model(resolve_model(MODEL))
     readings: list[tuple[float, float]] = []
     elapsed = [0.0]
 

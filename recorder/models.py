@@ -382,18 +382,22 @@ def resolve_device(device: str) -> str:
 
 
 def load_whisper(
-    resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0
+    resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
+    workers: int = 1,
 ) -> "WhisperModel":
-    """The loaded model, shared by every session of this process that uses the same files."""
+    """The loaded model, shared by every caller of this process that asks for the same files
+    and threading. `workers` calls can run at once (one per concurrent session), each with
+    `cpu_threads` threads (0: CTranslate2's default)."""
     from faster_whisper import WhisperModel
 
     device = resolve_device(device)
-    key = (str(resolved.path), device, compute_type)
+    key = (str(resolved.path), device, compute_type, cpu_threads, workers)
     with _load_lock:
         model = _loaded.get(key)
         if model is None:
             try:
-                model = WhisperModel(str(resolved.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+                model = WhisperModel(str(resolved.path), device=device, compute_type=compute_type,
+                                     cpu_threads=cpu_threads, num_workers=workers)
             except (RuntimeError, ValueError, OSError) as e:
                 raise ModelLoadError(f"Model {resolved.name} in {resolved.path} could not be loaded: {e}") from e
             _loaded[key] = model

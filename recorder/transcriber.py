@@ -13,6 +13,7 @@ labelled with their channel; single-stream audio takes its speaker from a Speake
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 PARTIAL_INTERVAL = 1.0  # seconds of new speech between passes while keeping up
 END_SILENCE = 0.6  # seconds of silence that end an utterance
-SPEECH_TAIL = 0.3  # seconds after the VAD's last speech window still given to the final pass
+SPEECH_TAIL = 0.4  # seconds after the VAD's last speech window still given to the final pass
 PREROLL = 0.4  # seconds kept before the VAD fires: it fires a little after speech begins
 MIN_SPEECH = 0.25  # seconds: shorter bursts are clicks and breaths, never sent to whisper
 SPEECH_THRESHOLD = 0.5  # Silero's defaults, as faster-whisper uses them
@@ -57,6 +58,18 @@ class TranscriptResult:
     confidence: float | None  # 0-1 for finals, None for partials
     language_code: str
     speaker: str | None
+
+
+# Live passes are short: on few cores one thread per pass is faster than several, in wall
+# time and in CPU (bench/), and one worker per core lets concurrent sessions' passes run
+# side by side on the one loaded model.
+LIVE_CPU_THREADS = 1
+
+
+def load_live_model(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8") -> "WhisperModel":
+    """The model as live transcription uses it, shared by every session."""
+    return load_whisper(resolved, device, compute_type, cpu_threads=LIVE_CPU_THREADS,
+                        workers=max(1, min(4, os.cpu_count() or 1)))
 
 
 class TranscriptionError(Exception):
@@ -101,6 +114,17 @@ def _hallucinated(segment: Any) -> bool:
         return True
     return (getattr(segment, "no_speech_prob", 0.0) > NO_SPEECH_PROB
             and getattr(segment, "avg_logprob", 0.0) < MIN_AVG_LOGPROB)
+
+
+# What whisper says in near-silence by habit (its training subtitles end this way). Said
+# for real, such a line comes with confidence; guessed, it does not.
+_STOCK_PHRASES = frozenset({"thank you", "thanks for watching", "thank you for watching", "bye", "you"})
+STOCK_PHRASE_MIN_CONFIDENCE = 0.6
+
+
+def _stock_phrase(result: TranscriptResult) -> bool:
+    text = " ".join("".join(ch for ch in word if ch.isalnum()) for word in result.text.lower().split())
+    return text in _STOCK_PHRASES and (result.confidence or 0.0) < STOCK_PHRASE_MIN_CONFIDENCE
 
 
 def _words_from(segments: Any, offset: float, limit: float) -> list[Word]:
@@ -378,7 +402,7 @@ class StreamingTranscriber:
         self._streams.clear()
 
     def _load_model(self) -> None:
-        self._model = utterance_view(load_whisper(self._model_spec, self._device, self._compute_type))
+        self._model = utterance_view(load_live_model(self._model_spec, self._device, self._compute_type))
 
     def _process(self, samples: np.ndarray, start_time: float, channel: str | None, backlog: float) -> None:
         self._report_lag(backlog)
@@ -454,7 +478,9 @@ class StreamingTranscriber:
             stream.pending += stream.agreement.commit_until(stream.end - FORCED_COMMIT_MARGIN)
             ready = len(stream.pending)
         else:
-            ready = next((i + 1 for i in range(len(stream.pending) - 1, -1, -1) if _ends_sentence(stream.pending[i])), 0)
+            # Final at a sentence end once the next sentence has begun; the utterance's last
+            # sentence waits for the wider pass at its end.
+            ready = next((i + 1 for i in range(len(stream.pending) - 2, -1, -1) if _ends_sentence(stream.pending[i])), 0)
         if ready:
             final, stream.pending = stream.pending[:ready], stream.pending[ready:]
             self._emit_finals(stream, final)
@@ -495,6 +521,8 @@ class StreamingTranscriber:
         stream.history.extend(words)
         for sentence in _sentences(words, lambda w: self._speaker(stream, w.start, w.end)):
             result = self._result(stream, sentence, partial=False)
+            if _stock_phrase(result):
+                continue
             # word times of separate passes can overlap slightly: finals never go back in time
             result.start_time = max(result.start_time, stream.last_final_end)
             result.end_time = max(result.end_time, result.start_time)

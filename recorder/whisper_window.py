@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16000
 FRAMES_PER_SECOND = 100  # mel frames; the encoder halves them
 FULL_WINDOW_FRAMES = 3000  # whisper's 30 s
-SILENCE_MARGIN = 3.0  # seconds of padding kept after the audio
+SILENCE_MARGIN = 3.0  # seconds of padding kept after the audio, at least
+# Windows come in a few sizes only: the native allocator then reuses its buffers instead of
+# fragmenting over ever-new sizes (memory stays flat), and the extra silence makes whisper
+# end an utterance more reliably.
+WINDOW_STEP_FRAMES = 500
 
 
 def encoder_frames(audio_seconds: float) -> int:
-    """Mel frames the encoder sees for this much audio: even, at most the full window."""
-    frames = math.ceil((audio_seconds + SILENCE_MARGIN) * FRAMES_PER_SECOND / 2) * 2
-    return min(FULL_WINDOW_FRAMES, frames)
+    """Mel frames the encoder sees for this much audio: the audio and the margin, rounded up
+    to a whole step, at most the full window."""
+    frames = (audio_seconds + SILENCE_MARGIN) * FRAMES_PER_SECOND
+    return min(FULL_WINDOW_FRAMES, math.ceil(frames / WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES)
 
 
 def utterance_view(model: Any) -> Any:

@@ -190,8 +190,11 @@ def test_max_duration_and_network_loss():
     assert m.check_timers(3601.0).code == "MAX_DURATION"
 
     m = admitted_monitor(network_grace=30)
-    m.observe(state(flags={"admitted": "x", "reconnecting": "text=Reconnecting"}, participants=[("A",)]), 10.0)
-    m.observe(state(flags={"admitted": "x"}, participants=[("A",)]), 20.0)     # it came back
+    lost = m.observe(state(flags={"admitted": "x", "reconnecting": "text=Reconnecting"}, participants=[("A",)]), 10.0)
+    assert lost.notes == [("warning", "The meeting lost its connection (page shows text=Reconnecting); "
+                                      "waiting up to 30 s for it to come back")]
+    back = m.observe(state(flags={"admitted": "x"}, participants=[("A",)]), 20.0)     # it came back
+    assert back.notes == [("info", "The connection came back after 10 s")]
     m.observe(state(flags={"admitted": "x"}, online=False, participants=[("A",)]), 25.0)
     assert m.check_timers(54.0) is None
     out = m.check_timers(55.0)

@@ -5,6 +5,7 @@ reachable from here)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -22,6 +23,10 @@ os.environ.setdefault(*OWNER_MARK.split("=", 1))  # inherited by the browser's p
 
 import qasync  # noqa: E402
 
+import httpx  # noqa: E402
+from httpx_sse import aconnect_sse  # noqa: E402
+
+from app.api.server import ApiServer  # noqa: E402
 from app.runtime import build_runner_factory  # noqa: E402
 from app.sessions import SessionManager, StartRequest  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -190,6 +195,32 @@ def test_removed_by_host_keeps_what_was_recorded(harness):
     assert [f for f in h.files(sid) if f.kind == "audio" and f.duration_seconds > 5]
 
 
+def test_a_ten_second_network_cut_is_ridden_out(harness):
+    """The connection drops 4 s after admission for 10 s: the platform's reconnecting banner
+    shows and only silence arrives; the bot waits (the grace is 60 s), keeps recording, and
+    what is said after the connection is back is transcribed."""
+    h = harness()
+    scenario = {"lobby": {"wait_s": 1, "outcome": "admitted"},
+                "participants": [{"id": "a", "name": "Alice Johnson", "voice": "en-us+f3"}],
+                "speech": [{"at": 1, "who": "a", "text": "Good morning everyone."},
+                           {"at": 7, "who": "a", "text": "This sentence is lost in the outage."},
+                           {"at": 17, "who": "a", "text": "Please send the weekly report to the whole team."}],
+                "network_cut": {"at": 4, "seconds": 10},
+                "meeting_ends_at": 24}
+    session = h.session("google_meet", scenario, 120)
+    sid = session.session_id
+    assert session.status == "completed" and session.metadata["end_reason"] == "MEETING_ENDED"
+    heard = " ".join(t for _, t in h.texts(sid))
+    assert recall("good morning everyone", heard) >= 0.6, heard
+    assert recall("send the weekly report to the whole team", heard) >= 0.6, heard
+    assert not {"outage", "lost"} & set(words(heard)), heard
+    logs = [entry.message for entry in h.store.logs(sid)]
+    assert any("lost its connection" in m and "reconnect" in m for m in logs), logs
+    assert any("connection came back after" in m for m in logs), logs
+    audio = [f for f in h.files(sid) if f.kind == "audio"]
+    assert sum(f.duration_seconds for f in audio) > 18  # the outage is recorded as silence, not a gap
+
+
 def test_everyone_left(harness):
     h = harness(everyone_left_s=3)
     session = h.session("webex", "everyone_leaves", 90)
@@ -283,3 +314,97 @@ def test_two_sessions_at_once_do_not_hear_each_other(harness):
     assert recall("send the weekly report to the whole team", heard_b) >= 0.6, heard_b
     assert not {"elephant", "river", "orange"} & set(words(heard_b))
     assert not {"weekly", "report"} & set(words(heard_a))
+
+
+def test_the_api_streams_a_simulator_session_from_start_to_close(harness):
+    """POST /sessions on a real ApiServer (on the bot's loop, as `meeting-buddy serve` runs
+    it), then its three SSE streams read over HTTP until `close`."""
+    h = harness()
+    token = "e2e-" + "t" * 28
+
+    async def read(client: httpx.AsyncClient, path: str) -> list[tuple[str, dict]]:
+        events = []
+        async with aconnect_sse(client, "GET", path, headers={"Last-Event-ID": "0"}) as source:
+            async for sse in source.aiter_sse():
+                events.append((sse.event, json.loads(sse.data)))
+                if sse.event == "close":
+                    return events
+        raise AssertionError(f"{path} ended without a close event: {events}")
+
+    async def scenario():
+        server = ApiServer(h.manager, token=token, port=0)
+        await server.start()
+        try:
+            async with httpx.AsyncClient(base_url=server.api_url, timeout=150,
+                                         headers={"Authorization": f"Bearer {token}"}) as client:
+                created = await client.post("/sessions", json={"meeting_link": h.link("teams", "default"),
+                                                               "bot_name": "API Scribe"})
+                assert created.status_code == 201, created.text
+                sid = created.json()["session_id"]
+                streams = await asyncio.gather(*(read(client, f"/sessions/{sid}/{path}")
+                                                 for path in ("stream", "transcripts/stream", "logs/stream")))
+                final = (await client.get(f"/sessions/{sid}")).json()
+                return final, streams
+        finally:
+            await server.stop()
+
+    final, (statuses, transcripts, logs) = h.run(scenario)
+    assert final["status"] == "completed" and final["metadata"]["end_reason"] == "MEETING_ENDED"
+    assert [d["status"] for kind, d in statuses if kind == "status"] == HAPPY_PATH
+    people = {(d["participant_name"], d["event"]) for kind, d in statuses if kind == "participant"}
+    assert {("Alice Johnson", "joined"), ("Bob Smith", "joined"), ("API Scribe", "joined")} <= people
+    said = [d for kind, d in transcripts if kind == "transcript"]
+    assert any(d["is_partial"] for d in said) and any(not d["is_partial"] for d in said)
+    finals = " ".join(d["text"] for d in said if not d["is_partial"])
+    assert recall("thank you for joining the weekly planning call", finals) >= 0.6, finals
+    assert {d["speaker"] for d in said if not d["is_partial"]} >= {"Alice Johnson", "Bob Smith"}
+    assert any(kind == "log" for kind, _ in logs)
+    for events in (statuses, transcripts, logs):
+        assert events[-1] == ("close", {"reason": "session_ended"})
+
+
+SOAK_SECONDS = float(os.environ.get("MB_SOAK_SECONDS", "600"))
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+@pytest.mark.soak
+def test_three_sessions_for_ten_minutes_keep_recording_and_transcribing(harness):
+    """Three bots in three never-ending simulator meetings at once for MB_SOAK_SECONDS (600):
+    every minute each is still recording and has new finals; stopped at the end, each
+    completes with every segment file readable, audio covering the run, and memory flat."""
+    h = harness()
+    minutes = max(2, int(SOAK_SECONDS // 60))
+    finals_per_minute: dict[str, list[int]] = {}
+    rss: list[float] = []
+
+    async def scenario():
+        sids = [h.start(platform, "long_meeting") for platform in ("teams", "zoom", "webex")]
+        await h.wait(lambda: all(h.manager.get(s).status == "recording" for s in sids), 120)
+        for _ in range(minutes):
+            await asyncio.sleep(60)
+            rss.append(rss_mb())
+            for sid in sids:
+                assert h.manager.get(sid).status == "recording", h.manager.get(sid)
+                finals_per_minute.setdefault(sid, []).append(len(h.texts(sid)))
+        for sid in sids:
+            await h.manager.stop(sid)
+        return [await h.wait_end(sid, 120) for sid in sids]
+
+    sessions = h.run(scenario)
+    for session in sessions:
+        sid = session.session_id
+        assert session.status == "completed" and session.metadata["end_reason"] == "STOP_REQUESTED"
+        counts = finals_per_minute[sid]
+        assert all(later > earlier for earlier, later in zip(counts, counts[1:])), counts  # never stalls
+        assert {speaker for speaker, _ in h.texts(sid)} >= {"Alice Johnson", "Bob Smith", "Carol Davis"}
+        heard = " ".join(text for _, text in h.texts(sid))
+        assert recall("travel costs went down by ten percent since march", heard) >= 0.6
+        files = h.files(sid)
+        assert files and all(f.error is None for f in files)
+        assert sum(f.duration_seconds for f in files if f.kind == "audio") >= 0.9 * minutes * 60
+    # whisper, the browsers and the encoders reach a steady size after the first minutes
+    assert rss[-1] - rss[1] < 150, rss

@@ -282,6 +282,9 @@ ALICE = {"id": "alice", "name": "Alice", "voice": "en-us"}
     ({"participants": [ALICE], "speech": [{"at": None, "who": "alice", "text": "Hi"}]},
      "speech[0].at: must be a number of seconds"),
     ({"description": 7}, "scenario.description: must be a string"),
+    ({"network_cut": {"seconds": 5}}, "network_cut.at: is required"),
+    ({"network_cut": {"at": 3, "seconds": 0}}, "network_cut.seconds: must be greater than 0"),
+    ({"network_cut": {"at": 3, "for": 5}}, "network_cut: unknown field 'for'"),
 ])
 def test_a_bad_scenario_gives_a_clear_error(data, message):
     with pytest.raises(ScenarioError) as caught:

@@ -105,11 +105,21 @@ class MeetingMonitor:
                 self._alone_since = self._alone_since or now
             else:
                 self._alone_since = None
-            offline = not state.online or state.has("reconnecting")
-            self._offline_since = (self._offline_since or now) if offline else None
+            self._follow_connection(state, now, step)
         step.actions = self._next_actions(state, now, step)
         step.outcome = self.check_timers(now)
         return step
+
+    def _follow_connection(self, state: PageState, now: float, step: Step) -> None:
+        offline = not state.online or state.has("reconnecting")
+        if offline and self._offline_since is None:
+            self._offline_since = now
+            why = "the browser is offline" if not state.online else f"page shows {state.flags['reconnecting']}"
+            step.notes.append(("warning", f"The meeting lost its connection ({why}); waiting up to "
+                                          f"{self.network_grace:g} s for it to come back"))
+        elif not offline and self._offline_since is not None:
+            step.notes.append(("info", f"The connection came back after {now - self._offline_since:.0f} s"))
+            self._offline_since = None
 
     def check_timers(self, now: float) -> Outcome | None:
         outcome = self._timer_outcome(now)

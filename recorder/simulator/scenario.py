@@ -68,6 +68,10 @@ class Scenario:
     speech_repeat_every_s: float | None = None
     meeting_ends_at: float | None = None
     bot_removed_at: float | None = None
+    # The bot's connection drops this many seconds after admission, for `network_cut_s`:
+    # the page shows the platform's reconnecting banner and no audio arrives meanwhile.
+    network_cut_at: float | None = None
+    network_cut_s: float = 10.0
 
     def participant(self, participant_id: str) -> Participant:
         for person in self.participants:
@@ -120,7 +124,7 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
     fields = _Fields(data, "scenario")
     fields.check_keys(
         {"description", "access", "lobby", "participants", "speech", "speech_repeat_every_s",
-         "meeting_ends_at", "bot_removed_at"}
+         "meeting_ends_at", "bot_removed_at", "network_cut"}
     )
     access = fields.choice("access", ACCESS_MODES, default="open")
     lobby_fields = _Fields(fields.get("lobby", {}), "lobby")
@@ -152,6 +156,14 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
                     f"speech_repeat_every_s: {person.id!r} speaks in a repeating list but leaves at "
                     f"{person.leaves_at} s"
                 )
+    cut_at, cut_s = None, 10.0
+    if fields.get("network_cut") is not None:
+        cut = _Fields(fields.get("network_cut"), "network_cut")
+        cut.check_keys({"at", "seconds"})
+        cut_at = cut.seconds("at")
+        cut_s = cut.seconds("seconds", default=10.0)
+        if cut_s <= 0:
+            raise ScenarioError("network_cut.seconds: must be greater than 0")
     return Scenario(
         name=name,
         description=fields.text("description", default="", limit=1000, allow_empty=True),
@@ -162,6 +174,8 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
         speech_repeat_every_s=repeat,
         meeting_ends_at=fields.seconds("meeting_ends_at", default=None),
         bot_removed_at=fields.seconds("bot_removed_at", default=None),
+        network_cut_at=cut_at,
+        network_cut_s=cut_s,
     )
 
 

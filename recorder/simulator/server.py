@@ -210,6 +210,8 @@ class MeetingSimulator:
             "speech_repeat_every_s": scenario.speech_repeat_every_s,
             "meeting_ends_at": scenario.meeting_ends_at,
             "bot_removed_at": scenario.bot_removed_at,
+            "network_cut": ({"at": scenario.network_cut_at, "seconds": scenario.network_cut_s}
+                            if scenario.network_cut_at is not None else None),
             "sign_in_url": sign_in,
         }
 

@@ -13,6 +13,7 @@
   const skin = {
     audioChannels: 3, // Meet spreads remote speakers over a few rotating tracks
     audioOnAdmit: () => true,
+    reconnectingText: "You're offline. Trying to reconnect…",
     showFatal(message) { $('#error-detail').textContent = message; screen('screen-error'); },
     showLobby() { screen('screen-lobby'); syncCallToggles(); },
     showBlocked() { screen('screen-blocked'); },

@@ -83,6 +83,12 @@
       this.sources.delete(source);
     }
 
+    // A dropped connection: the tracks stay, but only silence comes through them.
+    setConnected(connected) {
+      if (!this.sender) return;
+      this.sender.getSenders().forEach((sender) => { if (sender.track) sender.track.enabled = connected; });
+    }
+
     stop() {
       this.sources.forEach((s) => { try { s.stop(); } catch (err) { /* already stopped */ } });
       for (const pc of [this.sender, this.receiver]) if (pc) pc.close();
@@ -194,7 +200,30 @@
       const c = this.config;
       if (c.meeting_ends_at !== null) this.at(c.meeting_ends_at, () => this.finish('meeting_ended', () => this.skin.showEnded()));
       if (c.bot_removed_at !== null) this.at(c.bot_removed_at, () => this.finish('removed', () => this.skin.showRemoved()));
+      if (c.network_cut) {
+        this.at(c.network_cut.at, () => this.setConnected(false));
+        this.at(c.network_cut.at + c.network_cut.seconds, () => this.setConnected(true));
+      }
       if (this.skin.audioOnAdmit()) this.startAudio();
+    }
+
+    // The platform's own banner while the connection is gone; the bot reads its text.
+    setConnected(connected) {
+      if (this.phase !== 'meeting') return;
+      this.offline = !connected;
+      if (this.audio) this.audio.setConnected(connected);
+      let banner = document.getElementById('sim-network-banner');
+      if (!connected && !banner) {
+        banner = document.createElement('div');
+        banner.id = 'sim-network-banner';
+        banner.setAttribute('role', 'alert');
+        banner.className = 'sim-network-banner';
+        banner.textContent = this.skin.reconnectingText || 'Reconnecting…';
+        document.body.appendChild(banner);
+      } else if (connected && banner) {
+        banner.remove();
+      }
+      this.report(connected ? 'network_restored' : 'network_cut');
     }
 
     deny() {
