@@ -93,6 +93,7 @@ def measure(mode: Mode) -> BenchResult:
         "live_wall_seconds": round(run.wall_seconds, 3),
         "finish_seconds": round(run.finish_seconds, 3),
         "offline_cpu_seconds": [round(c, 3) for c in offline_cpu],
+        "whisper_passes": run.transcription,
         "results": {"finals": sum(not r.is_partial for r, _ in run.results),
                     "partials": sum(r.is_partial for r, _ in run.results)},
         "lag": lags.to_dict(),

@@ -49,6 +49,7 @@ class PipelineRun:
     finish_seconds: float  # how long finish() took: transcription still pending at the end
     logs: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
+    transcription: dict[str, float] | None = None  # whisper passes and their time
 
 
 class PipelineRunError(RuntimeError):
@@ -97,4 +98,4 @@ def run_pipeline(audio: Path, folder: Path, *, transcribe: bool, screen: bool,
     if outcome.error_code:
         raise PipelineRunError(f"{outcome.error_code}: {outcome.error_message}")
     return PipelineRun(clock, list(source.fed), results, time.process_time() - cpu0, end - wall0,
-                       end - finish0, logs)
+                       end - finish0, logs, transcription=pipeline.transcription_stats)

@@ -216,6 +216,11 @@ class RecordingPipeline:
         }
 
     @property
+    def transcription_stats(self) -> dict[str, float] | None:
+        """Whisper passes so far and the time they took (None without transcription)."""
+        return self._transcriber.stats.to_dict() if self._transcriber is not None else None
+
+    @property
     def failure(self) -> tuple[str, str] | None:
         return self._failure
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,6 +71,36 @@ def load_live_model(resolved: ResolvedModel, device: str = "cpu", compute_type: 
     """The model as live transcription uses it, shared by every session."""
     return load_whisper(resolved, device, compute_type, cpu_threads=LIVE_CPU_THREADS,
                         workers=max(1, min(4, os.cpu_count() or 1)))
+
+
+@dataclass
+class PassStats:
+    """Where transcription time went: whisper passes over utterances, by kind."""
+
+    partial: int = 0  # quick passes while someone talks
+    final: int = 0  # one wide pass at the end of each utterance
+    redone: int = 0  # passes whose short window looped and were redone on the full window
+    whisper_seconds: float = 0.0  # wall time inside whisper
+    audio_seconds: float = 0.0  # audio given to whisper, summed over passes
+
+    def count(self, *, final: bool, seconds: float, audio_seconds: float) -> None:
+        if final:
+            self.final += 1
+        else:
+            self.partial += 1
+        self.whisper_seconds += seconds
+        self.audio_seconds += audio_seconds
+
+    def summary(self) -> str:
+        passes = self.partial + self.final
+        return (f"Transcription made {passes} whisper passes ({self.partial} partial, {self.final} final, "
+                f"{self.redone} redone on a full window) over {self.audio_seconds:.0f} s of buffered "
+                f"audio in {self.whisper_seconds:.1f} s")
+
+    def to_dict(self) -> dict[str, float]:
+        return {"partial_passes": self.partial, "final_passes": self.final, "redone_full_window": self.redone,
+                "whisper_seconds": round(self.whisper_seconds, 3), "audio_seconds_given": round(self.audio_seconds, 3),
+                "seconds_per_pass": round(self.whisper_seconds / max(1, self.partial + self.final), 3)}
 
 
 class TranscriptionError(Exception):
@@ -290,6 +321,7 @@ class StreamingTranscriber:
         self._on_result = on_result
         self._log: LogFn = on_log or (lambda level, message: None)
         self._drops = DropCounter("audio chunks awaiting transcription", self._log)
+        self.stats = PassStats()
         self._max_queue_samples = max_queue_seconds * SAMPLE_RATE
         self._max_utterance = max_utterance_seconds
         self._cond = threading.Condition()
@@ -347,6 +379,9 @@ class StreamingTranscriber:
             self._log("warning", f"Transcription did not finish within {timeout} s; the rest of the audio is not transcribed")
             self._end_now()
         self._drops.flush()
+        self.stats.redone = getattr(self._model, "redone", 0)
+        if self.stats.partial or self.stats.final:
+            self._log("info", self.stats.summary())
 
     @property
     def running(self) -> bool:
@@ -451,8 +486,10 @@ class StreamingTranscriber:
             self._log("info", "Transcription caught up with the audio")
 
     def _transcribe(self, stream: _Stream, beam_size: int, until: float | None = None) -> list[Word]:
-        """Whisper over the utterance buffer, or over its audio before session time `until`."""
+        """Whisper over the utterance buffer, or over its audio before session time `until`
+        (the final pass)."""
         end = stream.end if until is None else min(stream.end, until)
+        began = time.perf_counter()
         segments, _info = self._model.transcribe(
             stream.audio()[: max(0, round((end - stream.start) * SAMPLE_RATE))],
             language=self.language,
@@ -466,6 +503,8 @@ class StreamingTranscriber:
             initial_prompt=stream.prompt(),
         )
         stream.new_since_pass = 0
+        self.stats.count(final=until is not None, seconds=time.perf_counter() - began,
+                         audio_seconds=end - stream.start)
         return _words_from(segments, stream.start, end)
 
     def _pass(self, stream: _Stream, full: bool) -> None:

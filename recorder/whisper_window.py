@@ -56,6 +56,7 @@ class UtteranceWhisper:
         # step (and the window it trims to) belongs to this view.
         self._view = copy.copy(model)
         self._frames = FULL_WINDOW_FRAMES
+        self.redone = 0  # decodes redone on the full window
         self._view.encode = types.MethodType(self._encode_window, self._view)
         self._full_encode = type(model).encode
 
@@ -74,6 +75,7 @@ class UtteranceWhisper:
             segments = list(segments)
             if not any(_looping(s, options) for s in segments):
                 return segments, info
+            self.redone += 1
             self._frames = FULL_WINDOW_FRAMES
         segments, info = self._view.transcribe(audio, **options)
         return list(segments), info

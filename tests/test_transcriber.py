@@ -564,3 +564,14 @@ def test_a_decode_that_repeats_itself_is_done_again_on_the_full_window(tiny_en):
     segments, _ = view.transcribe(silence(2.0), temperature=(0.0, 0.4), compression_ratio_threshold=2.4)
     assert seen == [(encoder_frames(2.0), 0.0), (3000, (0.0, 0.4))]
     assert segments[0].compression_ratio == 1.2
+
+
+def test_the_passes_behind_a_transcript_are_counted_and_logged(tiny_en, tmp_path):
+    audio = np.concatenate([speak("We will ship the new release on Friday morning.", "en-us", tmp_path / "a.wav"),
+                            silence(1.0)])
+    run = stream({"model": tiny_en}, audio, speed=2.0)
+    stats = run.transcriber.stats
+    assert stats.final == 1 and stats.partial >= 1 and stats.whisper_seconds > 0
+    assert stats.audio_seconds >= len(audio) / RATE - 1.5  # the final pass alone covers the speech
+    assert ("info", stats.summary()) in run.logs and "1 final" in stats.summary()
+    assert stats.to_dict()["final_passes"] == 1
