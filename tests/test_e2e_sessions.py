@@ -373,6 +373,7 @@ def rss_mb() -> float:
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(SOAK_SECONDS + 600)  # the run itself, plus joining and stopping three bots
 def test_three_sessions_for_ten_minutes_keep_recording_and_transcribing(harness):
     """Three bots in three never-ending simulator meetings at once for MB_SOAK_SECONDS (600):
     every minute each is still recording and has new finals; stopped at the end, each
