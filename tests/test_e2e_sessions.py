@@ -129,7 +129,17 @@ class Harness:
 
 @pytest.fixture
 def harness(store, sim, loop):
-    return lambda **timers: Harness(store, sim, loop, **timers)
+    made: list[Harness] = []
+
+    def make(**timers) -> Harness:
+        made.append(Harness(store, sim, loop, **timers))
+        return made[-1]
+
+    yield make
+    # A test that failed half-way leaves its bots in their meetings; they leave here, so
+    # their threads and browser pages do not outlive the test (or keep pytest from exiting).
+    for h in made:
+        loop.run_until_complete(h.manager.stop_all())
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
