@@ -24,6 +24,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # espeak-ng voice names with an optional variant: en-us, en+f3, en-gb+m3.
 _VOICE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}(\+[A-Za-z0-9_-]{1,16})?")
 MAX_TEXT = 500
+NETWORK_CUT_S = 10.0  # how long a network cut lasts unless the scenario says
 _REQUIRED: Any = object()
 
 
@@ -71,7 +72,7 @@ class Scenario:
     # The bot's connection drops this many seconds after admission, for `network_cut_s`:
     # the page shows the platform's reconnecting banner and no audio arrives meanwhile.
     network_cut_at: float | None = None
-    network_cut_s: float = 10.0
+    network_cut_s: float = NETWORK_CUT_S
 
     def participant(self, participant_id: str) -> Participant:
         for person in self.participants:
@@ -156,12 +157,12 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
                     f"speech_repeat_every_s: {person.id!r} speaks in a repeating list but leaves at "
                     f"{person.leaves_at} s"
                 )
-    cut_at, cut_s = None, 10.0
+    cut_at, cut_s = None, NETWORK_CUT_S
     if fields.get("network_cut") is not None:
         cut = _Fields(fields.get("network_cut"), "network_cut")
         cut.check_keys({"at", "seconds"})
         cut_at = cut.seconds("at")
-        cut_s = cut.seconds("seconds", default=10.0)
+        cut_s = cut.seconds("seconds", default=NETWORK_CUT_S)
         if cut_s <= 0:
             raise ScenarioError("network_cut.seconds: must be greater than 0")
     return Scenario(
