@@ -6,47 +6,28 @@ never a traceback. JSON output speaks the Meeting Buddy API contract.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from app import __version__
+from app import __version__, cli_api, cli_media
+from app.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, open_core, print_json, write_output
 from app.errors import MeetingBuddyError
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.exit_code = code
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
+from app.models import Session
+from app.store import Store
 
 # -- commands -------------------------------------------------------------------------------
 
 def cmd_link_info(args: argparse.Namespace) -> int:
+    from app.api.errors import envelope
     from app.links import parse_meeting_link
 
     try:
         print_json(parse_meeting_link(args.url).to_dict())
     except MeetingBuddyError as exc:
-        print_json(exc.envelope())
+        print_json(envelope(exc))
         return EXIT_USAGE
     return EXIT_OK
-
-
-def _open_store():
-    from app.paths import data_root
-    from app.store import Store
-
-    return Store(data_root())
 
 
 def cmd_sessions_list(args: argparse.Namespace) -> int:
@@ -58,14 +39,15 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
         raise CliError(f"--platform must be one of {', '.join(SESSION_PLATFORMS)}", EXIT_USAGE)
     if not 1 <= args.limit <= 100 or args.offset < 0:
         raise CliError("--limit must be 1 to 100 and --offset not negative", EXIT_USAGE)
-    page = _open_store().list_sessions(status=args.status, platform=args.platform,
-                                       limit=args.limit, offset=args.offset, search=args.search)
+    with open_core(own=False) as core:
+        page = core.store.list_sessions(status=args.status, platform=args.platform,
+                                        limit=args.limit, offset=args.offset, search=args.search)
     print_json({"data": [s.to_dict() for s in page.data], "total_count": page.total_count,
                 "has_more": page.has_more})
     return EXIT_OK
 
 
-def _load_session(store, session_id: str):
+def _load_session(store: Store, session_id: str) -> Session:
     from app.errors import SessionNotFound
     from app.paths import validate_id
 
@@ -77,38 +59,24 @@ def _load_session(store, session_id: str):
 
 
 def cmd_sessions_show(args: argparse.Namespace) -> int:
-    print_json(_load_session(_open_store(), args.session_id).to_dict())
+    with open_core(own=False) as core:
+        print_json(_load_session(core.store, args.session_id).to_dict())
     return EXIT_OK
 
 
 def cmd_sessions_transcripts(args: argparse.Namespace) -> int:
-    store = _open_store()
-    _load_session(store, args.session_id)
-    print_json({"data": [t.to_dict() for t in store.transcripts(args.session_id)]})
+    with open_core(own=False) as core:
+        _load_session(core.store, args.session_id)
+        print_json([t.to_dict() for t in core.store.transcripts(args.session_id)])
     return EXIT_OK
-
-
-def write_output(data: bytes, output: str | None, default_name: str) -> None:
-    if output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    target = Path(output) if output else Path.cwd() / default_name
-    if target.is_dir():
-        target = target / default_name
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise CliError(f"cannot write {target}: {exc.strerror}") from exc
-    print(str(target))
 
 
 def cmd_sessions_export(args: argparse.Namespace) -> int:
     from app.export import export_filename, export_transcript
 
-    store = _open_store()
-    session = _load_session(store, args.session_id)
-    data = export_transcript(session, store.transcripts(session.session_id), args.format)
+    with open_core(own=False) as core:
+        session = _load_session(core.store, args.session_id)
+        data = export_transcript(session, core.store.transcripts(session.session_id), args.format)
     write_output(data, args.output, export_filename(session, args.format))
     return EXIT_OK
 
@@ -116,28 +84,13 @@ def cmd_sessions_export(args: argparse.Namespace) -> int:
 def cmd_sessions_delete(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.instance import InstanceLock
-    from app.paths import data_root
-    from app.sessions import SessionManager
-
-    store = _open_store()
-    session = _load_session(store, args.session_id)
-    lock = InstanceLock(data_root())
-    if not lock.acquire() and not session.is_terminal:
-        raise CliError(f"session {session.session_id} is running in Meeting Buddy; stop it there first")
-    try:
-        manager = SessionManager(store, recover=lock.held)
-        asyncio.run(manager.delete(session.session_id))
-    finally:
-        lock.release()
+    with open_core(own=True) as core:
+        session = _load_session(core.store, args.session_id)
+        if not core.owner and not session.is_terminal:
+            raise CliError(f"session {session.session_id} is running in Meeting Buddy; stop it there first")
+        asyncio.run(core.manager.delete(session.session_id))
     print(f"deleted {session.session_id}", file=sys.stderr)
     return EXIT_OK
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    from ui.main import run_gui
-
-    return run_gui(args)
 
 
 # -- parser ---------------------------------------------------------------------------------
@@ -180,24 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session_id")
     p.set_defaults(func=cmd_sessions_delete)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    cli_media.register(sub)
+    cli_api.register(sub)
     return parser
 
 
-# Commands that live beside their subsystem register themselves here (recorder, bot, API).
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
-
-
-def _register_extras() -> None:
-    from app import cli_api, cli_media
-
-    _EXTRA_COMMANDS[:] = [cli_media.register, cli_api.register]
-
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    _register_extras()
+def main(argv: Sequence[str] | None = None, *,
+         open_window: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run one command. With none, `open_window` opens the desktop window: the launcher
+    (ui.main) passes it, so the core never imports the GUI."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -205,7 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    func = getattr(args, "func", None) or cmd_gui
+    func = getattr(args, "func", None) or open_window
+    if func is None:
+        parser.print_usage(sys.stderr)
+        print("meeting-buddy: error: choose a command (the window opens from the "
+              "`meeting-buddy` launcher)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(func(args) or 0)
     except CliError as exc:
@@ -213,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except MeetingBuddyError as exc:
         print(f"meeting-buddy: error: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE if exc.status < 500 else EXIT_FAILURE
+        return EXIT_USAGE if exc.caller_error else EXIT_FAILURE
     except KeyboardInterrupt:
         print("meeting-buddy: interrupted", file=sys.stderr)
         return 130

@@ -8,13 +8,24 @@ import asyncio
 import logging
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from pathlib import Path
 
-from app.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, print_json, write_output
+from app.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    open_core,
+    print_json,
+    qt_runtime,
+    run_until_signalled,
+    write_output,
+)
+from app.composition import Core, bot_runner_factory
 from app.export import FORMATS
-from app.sessions import SessionManager
-from app.settings import Settings, load_settings
-from app.store import Store
+from app.remote import MeetingBuddyClient
+from app.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -22,38 +33,46 @@ ENV_API_TOKEN = "MEETING_BUDDY_API_TOKEN"
 ENV_REMOTE_URL = "MEETING_BUDDY_REMOTE_URL"
 ENV_REMOTE_TOKEN = "MEETING_BUDDY_REMOTE_TOKEN"
 
-ManagerFactory = Callable[[Store, Settings], SessionManager]
-
-
-def bot_session_manager(store: Store, settings: Settings) -> SessionManager:
-    """The session manager driving the meeting bot pipeline."""
-    from app.runtime import build_runner_factory
-
-    return SessionManager(store, runner_factory=build_runner_factory(settings))
-
 
 # -- serve ----------------------------------------------------------------------------------
 
-def _serve_token(explicit: str | None) -> str:
-    """--token, else $MEETING_BUDDY_API_TOKEN, else the stored token (made on first start
-    and shown once, since only its owner can read it back from the keyring or the file)."""
+def _read_token_file(path: str) -> str:
+    try:
+        token = Path(path).read_text("utf-8").strip()
+    except OSError as exc:
+        raise CliError(f"cannot read the token file {path}: {exc.strerror}", EXIT_USAGE) from exc
+    if not token:
+        raise CliError(f"the token file {path} is empty", EXIT_USAGE)
+    return token
+
+
+def _serve_token(args: argparse.Namespace) -> str:
+    """--token-file, else --token (visible to other users in the process list, hence the
+    warning), else $MEETING_BUDDY_API_TOKEN, else the stored token (keyring or 0600 file;
+    made on first start and shown once, since only its owner can read it back)."""
     from app.secrets import API_TOKEN, api_token, get_secret
 
-    token = explicit or os.environ.get(ENV_API_TOKEN)
+    if args.token_file:
+        return _read_token_file(args.token_file)
+    if args.token:
+        print("meeting-buddy: warning: --token is visible to other users of this computer in "
+              f"the process list; prefer --token-file, ${ENV_API_TOKEN} or the stored token",
+              file=sys.stderr)
+        return str(args.token)
+    token = os.environ.get(ENV_API_TOKEN)
     if token:
         return token
     if get_secret(API_TOKEN) is None:
         token = api_token(create=True)
         print(f"Generated the API token (stored for the next starts): {token}", file=sys.stderr)
-        return token  # type: ignore[return-value]
-    return api_token(create=False)  # type: ignore[return-value]
+        return str(token)
+    return str(api_token(create=False))
 
 
-async def _serve(args: argparse.Namespace, store: Store, settings: Settings, token: str,
-                 make_manager: ManagerFactory, stop: asyncio.Event) -> None:
+async def _serve(args: argparse.Namespace, core: Core, token: str, stop: asyncio.Event) -> None:
     from app.api.server import ApiServer
 
-    manager = make_manager(store, settings)
+    manager, settings = core.manager, core.settings
     port = settings.api_port if args.port is None else args.port
     server = ApiServer(manager, token=token, host=args.host, port=port,
                        allow_remote=args.allow_remote)
@@ -70,31 +89,23 @@ async def _serve(args: argparse.Namespace, store: Store, settings: Settings, tok
         await server.stop()
 
 
-def cmd_serve(args: argparse.Namespace, make_manager: ManagerFactory) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from app.api.server import is_loopback
-    from app.cli_media import qt_runtime, run_until_signalled
     from app.errors import ValidationError
-    from app.instance import InstanceLock
-    from app.paths import data_root
 
     if not is_loopback(args.host) and not args.allow_remote:
         raise ValidationError(f"Refusing to serve on {args.host}: pass --allow-remote to let "
                               "other computers connect", field="host")
     settings = load_settings()
-    lock = InstanceLock(data_root())
-    if not lock.acquire():
-        raise CliError(f"Meeting Buddy is already running with the data folder {data_root()}; "
-                       "use its API or stop it first")
-    store = Store(data_root())
-    try:
-        token = _serve_token(args.token)
+    token = _serve_token(args)
+    with open_core(own=True, settings=settings,
+                   runner_factory=bot_runner_factory(settings)) as core:
+        if not core.owner:
+            raise CliError(f"Meeting Buddy is already running with the data folder {core.root}; "
+                           "use its API or stop it first")
         # Sessions run the browser bot, which needs Qt's event loop (Xvfb where no display).
         with qt_runtime(headless=True) as loop:
-            run_until_signalled(
-                loop, lambda stop: _serve(args, store, settings, token, make_manager, stop))
-    finally:
-        store.close()
-        lock.release()
+            run_until_signalled(loop, lambda stop: _serve(args, core, token, stop))
     return EXIT_OK
 
 
@@ -112,17 +123,18 @@ def _remote_target(args: argparse.Namespace) -> tuple[str, str]:
     return url, token
 
 
-def _with_client(action: Callable[[Any, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from app.remote import MeetingBuddyClient
+RemoteAction = Callable[[MeetingBuddyClient, argparse.Namespace], int]
 
+
+def _with_client(action: RemoteAction) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
         url, token = _remote_target(args)
         with MeetingBuddyClient(url, token) as client:
             return action(client, args)
     return run
 
 
-def _remote_list(client: Any, args: argparse.Namespace) -> int:
+def _remote_list(client: MeetingBuddyClient, args: argparse.Namespace) -> int:
     page = client.list_sessions(status=args.status, platform=args.platform, limit=args.limit,
                                 offset=args.offset)
     print_json({"data": [s.to_dict() for s in page.data], "total_count": page.total_count,
@@ -130,23 +142,23 @@ def _remote_list(client: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _remote_show(client: Any, args: argparse.Namespace) -> int:
+def _remote_show(client: MeetingBuddyClient, args: argparse.Namespace) -> int:
     print_json(client.get_session(args.session_id).to_dict())
     return EXIT_OK
 
 
-def _remote_transcripts(client: Any, args: argparse.Namespace) -> int:
-    print_json({"data": [t.to_dict() for t in client.transcripts(args.session_id)]})
+def _remote_transcripts(client: MeetingBuddyClient, args: argparse.Namespace) -> int:
+    print_json([t.to_dict() for t in client.transcripts(args.session_id)])
     return EXIT_OK
 
 
-def _remote_export(client: Any, args: argparse.Namespace) -> int:
+def _remote_export(client: MeetingBuddyClient, args: argparse.Namespace) -> int:
     exported = client.export_transcript(args.session_id, args.format)
     write_output(exported.data, args.output, exported.filename)
     return EXIT_OK
 
 
-def _remote_stop(client: Any, args: argparse.Namespace) -> int:
+def _remote_stop(client: MeetingBuddyClient, args: argparse.Namespace) -> int:
     print_json(client.stop_session(args.session_id).to_dict())
     return EXIT_OK
 
@@ -154,24 +166,18 @@ def _remote_stop(client: Any, args: argparse.Namespace) -> int:
 # -- sync -----------------------------------------------------------------------------------
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from app.paths import data_root
     from app.remote import AsyncMeetingBuddyClient
-    from app.sync import SyncService
+    from app.sync import SyncReport, SyncService
 
     url, token = _remote_target(args)
-    store = Store(data_root())
+    # Sync writes only copies of remote sessions, never a live one: it may run beside the
+    # app that owns the data folder, so it does not claim the folder.
+    with open_core(own=False) as core:
+        async def run() -> SyncReport:
+            async with AsyncMeetingBuddyClient(url, token) as client:
+                return await SyncService(core.manager, client).sync()
 
-    async def run():
-        # Sync writes only copies of remote sessions, never a live one: it may run beside
-        # the app that owns the data folder, so it does no crash recovery of its own.
-        manager = SessionManager(store, recover=False)
-        async with AsyncMeetingBuddyClient(url, token) as client:
-            return await SyncService(manager, client).sync()
-
-    try:
         report = asyncio.run(run())
-    finally:
-        store.close()
     print_json(report.to_dict())
     if report.offline:
         print(f"meeting-buddy: {url} cannot be reached; {len(report.queued)} session(s) wait "
@@ -187,14 +193,16 @@ def _remote_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", help=f"remote API token (or ${ENV_REMOTE_TOKEN})")
 
 
-def register(sub: Any, make_manager: ManagerFactory = bot_session_manager) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the Meeting Buddy API on this computer")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="TCP port (default: the settings' api_port, 8765)")
-    p.add_argument("--token", help=f"API token (or ${ENV_API_TOKEN}; default: the stored one)")
+    p.add_argument("--token-file", help="read the API token from this file")
+    p.add_argument("--token", help=f"API token (visible to other users; prefer --token-file or "
+                                   f"${ENV_API_TOKEN}; default: the stored one)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --host (other computers can then connect)")
-    p.set_defaults(func=lambda args: cmd_serve(args, make_manager))
+    p.set_defaults(func=cmd_serve)
 
     remote = sub.add_parser("remote", help="sessions on a remote Meeting Buddy API")
     rsub = remote.add_subparsers(dest="remote_command", metavar="WHAT", required=True)

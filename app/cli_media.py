@@ -4,20 +4,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING
 
-from app.cli import CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, print_json
+from app.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    open_core,
+    print_json,
+    qt_runtime,
+    run_until_signalled,
+)
+from app.events import SessionEvent
+from app.models import Platform, Session, Status
 
-PLATFORM_CHOICES = ("teams", "zoom", "google_meet", "webex")
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from recorder.simulator.server import MeetingSimulator
+
+PLATFORM_CHOICES = tuple(p.value for p in Platform)
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("transcribe", help="transcribe an audio or video file on this computer")
     p.add_argument("file")
     p.add_argument("--language", "-l", default="en")
@@ -62,8 +72,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from app.export import export_segments
     from app.models import TranscriptSegment
     from app.settings import load_settings
-    from recorder.models import ModelNotAvailable
     from recorder.transcriber import transcribe_file
+    from recorder.whisper_models import ModelNotAvailable
 
     path = Path(args.file)
     if not path.is_file():
@@ -99,9 +109,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from app.runtime import build_core, pipeline_config
+    from app.runners.common import pipeline_config
+    from app.runners.device_session import DeviceSessionOptions, DeviceSessionRunner
     from app.settings import load_settings
-    from recorder.device_session import DeviceSessionOptions, DeviceSessionRunner
 
     settings = load_settings()
     mic, system = _device(args.mic or settings.mic_device), _device(args.system or settings.system_device)
@@ -112,9 +122,13 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise CliError("--duration must be positive", EXIT_USAGE)
     options = DeviceSessionOptions(mic=mic, system=system, screen_monitor=args.screen,
                                    max_duration=args.duration, pipeline=pipeline_config(settings))
-    core = build_core(settings, with_bot=False)
+    core = open_core(own=True, settings=settings)
+    if not core.owner:
+        core.close()
+        raise CliError(f"Meeting Buddy is already running with the data folder {core.root}; "
+                       "use its window (Record this computer) or stop it first")
 
-    async def record(stop: asyncio.Event):
+    async def record(stop: asyncio.Event) -> Session:
         session = core.manager.start_local(
             lambda s, _link: DeviceSessionRunner(s, None, options),
             transcription_enabled=not args.no_transcription,
@@ -139,7 +153,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     finally:
         core.close()
     print_json(session.to_dict())
-    return EXIT_OK if session.status == "completed" else EXIT_FAILURE
+    return EXIT_OK if session.status is Status.COMPLETED else EXIT_FAILURE
 
 
 # -- demo and join ----------------------------------------------------------------------------
@@ -151,7 +165,7 @@ class LivePrinter:
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: SessionEvent) -> None:
         if event.session_id != self.session_id:
             return
         d = event.data
@@ -167,74 +181,32 @@ class LivePrinter:
             print(f"{d['level']}: {d['message']}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def qt_runtime(*, headless: bool, host_resolver_rules: str | None = None) -> Iterator[Any]:
-    """A Qt application with qasync driving asyncio, as the bot needs: a display (Xvfb when
-    `headless` and none exists), QtWebEngine prepared, the event loop installed."""
-    from recorder.bot.runtime import prepare_qtwebengine_environment
-    from recorder.headless import HeadlessError, HeadlessServices, default_state_dir
-
-    services = None
-    if headless and not os.environ.get("DISPLAY"):
-        services = HeadlessServices(default_state_dir() / f"run-{os.getpid()}")
-        try:
-            services.start_display()
-        except HeadlessError as exc:
-            raise CliError(str(exc)) from exc
-    try:
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            raise CliError("no display: run with --headless (uses Xvfb) or from a desktop session")
-        prepare_qtwebengine_environment(host_resolver_rules)
-
-        from PySide6.QtWidgets import QApplication
-        import qasync
-
-        from app.qt_workarounds import keep_singletons_alive
-
-        keep_singletons_alive()
-        app = QApplication.instance() or QApplication([sys.argv[0]])
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            yield loop
-    finally:
-        if services is not None:
-            services.stop()
-
-
-def run_until_signalled(loop, main: Callable[[asyncio.Event], Awaitable[T]]) -> T:
-    """Runs `main(stop)` to its end; Ctrl+C or SIGTERM sets `stop` so it can finish cleanly
-    (a bot leaves its meeting, pending transcription is saved)."""
-    stop = asyncio.Event()
-    handler = lambda *_: loop.call_soon_threadsafe(stop.set)  # noqa: E731
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return loop.run_until_complete(main(stop))
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
                     transcription: bool, debug: bool, headless: bool, json_out: str | None,
-                    simulator=None) -> int:
+                    simulator: MeetingSimulator | None = None) -> int:
     """Runs one bot session to its end, printing it live; exit 0 when it completed."""
-    from app.runtime import build_core
+    from app.composition import bot_runner_factory
     from app.sessions import StartRequest
     from app.settings import load_settings
 
     settings = load_settings()
     rules = simulator.host_resolver_rules() if simulator else None
-    trusted = frozenset(simulator.mapped_hosts()) if simulator else frozenset()
+    trusted = frozenset({simulator.cert_fingerprint}) if simulator else frozenset()
     with qt_runtime(headless=headless, host_resolver_rules=rules) as loop:
-        core = build_core(settings, trusted_cert_hosts=trusted)
+        core = open_core(own=True, settings=settings,
+                         runner_factory=bot_runner_factory(settings, trusted_certificates=trusted))
         try:
+            if not core.owner:
+                raise CliError(f"Meeting Buddy is already running with the data folder {core.root}; "
+                               "open the link there (meeting-buddy join URL hands it over) or stop it first")
             request = StartRequest(link, bot_name=bot_name or settings.bot_name,
                                    transcription_enabled=transcription,
                                    transcription_language=language or settings.language,
                                    debug_mode=debug or not headless)
 
-            async def session_to_end(stop: asyncio.Event):
+            async def session_to_end(stop: asyncio.Event) -> Session:
                 session = core.manager.start(request)
                 sub = core.manager.bus.subscribe(LivePrinter(session.session_id))
                 try:
@@ -260,7 +232,7 @@ def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
             print_json(result)
             raise CliError(f"cannot write {json_out}: {exc.strerror}") from exc
     print_json(result)
-    return EXIT_OK if session.status == "completed" else EXIT_FAILURE
+    return EXIT_OK if session.status is Status.COMPLETED else EXIT_FAILURE
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -171,8 +171,8 @@ def explain(code: str | None) -> ErrorText:
 
 def session_outcome(session: Session) -> ErrorText | None:
     """Why a finished session ended (its error code or end reason); None while it runs."""
-    if session.status == Status.FAILED.value:
+    if session.status is Status.FAILED:
         return explain(session.error_code)
-    if session.status == Status.COMPLETED.value:
+    if session.status is Status.COMPLETED:
         return explain(session.metadata.get("end_reason"))
     return None

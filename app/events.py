@@ -14,8 +14,9 @@ import itertools
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class SessionEvent:
 
 @dataclass
 class Subscription:
-    bus: "EventBus"
+    bus: EventBus
     callback: Callable[[SessionEvent], None]
     session_id: str | None = None
     kinds: frozenset[str] | None = None

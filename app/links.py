@@ -12,8 +12,9 @@ import ipaddress
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, unquote
 
 from app.errors import InvalidMeetingLink, UnsupportedPlatform

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
-from app.errors import IllegalTransition
+from app.errors import IllegalTransition, ValidationError
 from app.timeutil import iso_now
 
 DEFAULT_BOT_NAME = "Meeting Buddy"
@@ -126,7 +126,7 @@ class Session:
     meeting_link: str
     platform: str
     bot_name: str = DEFAULT_BOT_NAME
-    status: str = Status.INITIALIZING.value
+    status: Status = Status.INITIALIZING
     transcription_enabled: bool = True
     transcription_language: str = "en"
     debug_mode: bool = False
@@ -159,7 +159,7 @@ class Session:
         organization_id: str = DEFAULT_ORGANIZATION_ID,
         user_id: str = DEFAULT_USER_ID,
         metadata: dict[str, Any] | None = None,
-    ) -> "Session":
+    ) -> Session:
         session_id = new_session_id()
         now = iso_now()
         return cls(
@@ -178,13 +178,13 @@ class Session:
             metadata=dict(metadata or {}),
         )
 
-    @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            self.status = Status(self.status)
 
     @property
     def is_terminal(self) -> bool:
-        return self.status_enum.is_terminal
+        return self.status.is_terminal
 
     def transition(
         self,
@@ -195,7 +195,7 @@ class Session:
         end_reason: str | None = None,
     ) -> Status:
         """Move to `new`, enforcing the status machine; returns the previous status."""
-        old = self.status_enum
+        old = self.status
         if new not in allowed_transitions(old):
             raise IllegalTransition(f"{self.session_id}: {old.value} -> {new.value} is not allowed")
         if new is Status.FAILED:
@@ -209,7 +209,7 @@ class Session:
             if new is not Status.COMPLETED:
                 raise IllegalTransition("only a completed session carries an end_reason")
             self.metadata["end_reason"] = end_reason
-        self.status = new.value
+        self.status = new
         self.touch()
         return old
 
@@ -217,13 +217,21 @@ class Session:
         self.updated_at = iso_now()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # a deep copy: the dict shares nothing with the Session
+        data = asdict(self)  # a deep copy: the dict shares nothing with the Session
+        data["status"] = self.status.value
+        return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, copy_values: bool = True) -> "Session":
+    def from_dict(cls, data: dict[str, Any], *, copy_values: bool = True) -> Session:
         """The Session in `data`; unknown keys are ignored. `copy_values=False` adopts the
         lists and dicts of a freshly decoded document instead of copying them."""
-        return cls(**{k: copy.deepcopy(v) if copy_values else v for k, v in data.items() if k in SESSION_FIELD_NAMES})
+        values = {k: copy.deepcopy(v) if copy_values else v for k, v in data.items() if k in SESSION_FIELD_NAMES}
+        if "status" in values:
+            try:
+                values["status"] = Status(values["status"])
+            except ValueError:
+                raise ValidationError(f"Unknown status {values['status']!r}", field="status") from None
+        return cls(**values)
 
 
 SESSION_FIELDS = tuple(f.name for f in fields(Session))
@@ -247,7 +255,7 @@ class TranscriptSegment:
     @classmethod
     def create(cls, session_id: str, text: str, start_time: float, end_time: float, *,
                speaker: str | None = None, confidence: float | None = None,
-               language_code: str = "en") -> "TranscriptSegment":
+               language_code: str = "en") -> TranscriptSegment:
         return cls(new_transcript_id(), session_id, text, float(start_time), float(end_time),
                    speaker, confidence, language_code)
 

@@ -14,10 +14,11 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, AsyncIterator, Iterator, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -50,14 +51,15 @@ class RemoteApiError(MeetingBuddyError):
                  details: dict[str, Any] | None = None, trace_id: str | None = None) -> None:
         super().__init__(message, details=details)
         self.code = code
-        self.status = status
+        self.status = status    # the remote's HTTP status
+        self.caller_error = 400 <= status < 500
         self.trace_id = trace_id
 
 
 class RemoteUnavailable(MeetingBuddyError):
     """The remote API could not be reached (refused, timed out, dropped) after the retries."""
 
-    code, status = "REMOTE_UNAVAILABLE", 503
+    code = "REMOTE_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class AsyncMeetingBuddyClient:
             timeout=timeout, transport=transport,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
-    async def __aenter__(self) -> "AsyncMeetingBuddyClient":
+    async def __aenter__(self) -> AsyncMeetingBuddyClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -405,7 +407,7 @@ class MeetingBuddyClient:
             self._run(self._client.aclose())
             self._loop.close()
 
-    def __enter__(self) -> "MeetingBuddyClient":
+    def __enter__(self) -> MeetingBuddyClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:

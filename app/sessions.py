@@ -12,16 +12,31 @@ import logging
 import math
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from app.errors import (IllegalTransition, MeetingBuddyError, SessionNotFound, SessionReadOnly,
-                        StorageError, ValidationError)
+from app.errors import (
+    IllegalTransition,
+    MeetingBuddyError,
+    SessionNotFound,
+    SessionReadOnly,
+    StorageError,
+    ValidationError,
+)
 from app.events import EventBus
 from app.links import MeetingLink, parse_meeting_link
-from app.models import (DEFAULT_BOT_NAME, LOCAL_PLATFORM, LOCAL_RECORDING_LINK, SESSION_PLATFORMS,
-                        LogEntry, ParticipantEvent, Session, Status,
-                        TranscriptSegment)
+from app.models import (
+    DEFAULT_BOT_NAME,
+    LOCAL_PLATFORM,
+    LOCAL_RECORDING_LINK,
+    SESSION_PLATFORMS,
+    LogEntry,
+    ParticipantEvent,
+    Session,
+    Status,
+    TranscriptSegment,
+)
 from app.paths import recording_dir, validate_id
 from app.store import Store
 from app.timeutil import iso, iso_now, parse_iso, utc_now
@@ -41,7 +56,7 @@ class StartRequest:
     debug_mode: bool = False
     metadata: dict[str, Any] | None = None
 
-    def validated(self, *, link_required: bool = True) -> tuple["StartRequest", MeetingLink | None]:
+    def validated(self, *, link_required: bool = True) -> tuple[StartRequest, MeetingLink | None]:
         link = parse_meeting_link(self.meeting_link) if link_required else None
         name = (self.bot_name or "").strip()
         if not name or len(name) > MAX_BOT_NAME or any(ord(c) < 32 for c in name):
@@ -63,7 +78,7 @@ class SessionRunner(Protocol):
     It must watch `control.stop_requested` and leave gracefully when it is set.
     """
 
-    async def run(self, control: "SessionControl") -> None: ...
+    async def run(self, control: SessionControl) -> None: ...
 
 
 RunnerFactory = Callable[[Session, "MeetingLink | None"], SessionRunner]
@@ -72,7 +87,7 @@ RunnerFactory = Callable[[Session, "MeetingLink | None"], SessionRunner]
 class SessionControl:
     """What a runner may change about its own session. Safe to call from any thread."""
 
-    def __init__(self, manager: "SessionManager", session_id: str,
+    def __init__(self, manager: SessionManager, session_id: str,
                  link: MeetingLink | None) -> None:
         self._manager = manager
         self.session_id = session_id
@@ -137,8 +152,7 @@ class SessionControl:
 class SessionManager:
     def __init__(self, store: Store, *, runner_factory: RunnerFactory | None = None,
                  bus: EventBus | None = None, organization_id: str = "local",
-                 user_id: str = "local-user", stop_timeout: float = 60.0,
-                 recover: bool = True) -> None:
+                 user_id: str = "local-user", stop_timeout: float = 60.0) -> None:
         self.store = store
         self.bus = bus or EventBus()
         self.runner_factory = runner_factory
@@ -148,8 +162,6 @@ class SessionManager:
         self._lock = threading.RLock()
         self._controls: dict[str, SessionControl] = {}
         self._tasks: dict[str, asyncio.Task] = {}
-        if recover:  # only the instance that owns the data folder may (see app.instance)
-            self.recover_interrupted()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -170,7 +182,10 @@ class SessionManager:
     # -- lifecycle -------------------------------------------------------------------------
 
     def recover_interrupted(self) -> list[str]:
-        """Sessions left mid-flight by a crash become failed/INTERRUPTED; their data stays."""
+        """Sessions left mid-flight by a crash become failed/INTERRUPTED; their data stays.
+
+        Only the process that owns the data folder may call this (app.composition does):
+        another one would declare the running app's sessions dead."""
         recovered = []
         for session in self.store.non_terminal_sessions():
             previous = session.transition(
@@ -256,7 +271,7 @@ class SessionManager:
         except Exception as exc:
             log.exception("session %s crashed", sid)
             current = self.store.get_session(sid)
-            code = "SESSION_START_FAILED" if current and current.status == "initializing" else "INTERNAL_ERROR"
+            code = "SESSION_START_FAILED" if current and current.status is Status.INITIALIZING else "INTERNAL_ERROR"
             self._fail_if_running(sid, code, f"Unexpected error: {type(exc).__name__}")
         finally:
             with self._lock:
@@ -317,7 +332,7 @@ class SessionManager:
         self.bus.forget(session_id)
 
     def import_session(self, session: Session, transcripts: list[TranscriptSegment],
-                       origin: str) -> "ImportResult":
+                       origin: str) -> ImportResult:
         """Store another Meeting Buddy's session and its final transcripts as a read-only copy.
 
         Idempotent; a copy is replaced only by a newer `updated_at`. A session this computer
@@ -334,7 +349,7 @@ class SessionManager:
                     return ImportResult(existing, "unchanged")
             self.store.import_session(session, transcripts, origin=origin)
             if existing is None or existing.status != session.status:
-                self._publish_status(session, Status(existing.status) if existing else None)
+                self._publish_status(session, existing.status if existing else None)
             else:
                 self._publish_session(session)
         return ImportResult(session, "updated" if existing else "created")
@@ -376,7 +391,7 @@ class SessionManager:
     def _complete(self, session_id: str, end_reason: str) -> None:
         with self._lock:
             session = self.get(session_id)
-            if session.status != Status.LEAVING.value:
+            if session.status is not Status.LEAVING:
                 self._transition(session_id, Status.LEAVING)
             self._transition(session_id, Status.COMPLETED, end_reason=end_reason)
 
@@ -505,7 +520,7 @@ def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:
     """What the store and the exports rely on, checked before anything is written."""
     sid = validate_id(session.session_id)
     validate_id(session.organization_id, field="organization_id")
-    if session.status not in {s.value for s in Status}:
+    if not isinstance(session.status, Status):
         raise ValidationError(f"Unknown status {session.status!r}", field="status")
     if session.platform not in SESSION_PLATFORMS:
         raise ValidationError(f"Unknown platform {session.platform!r}", field="platform")

@@ -50,7 +50,7 @@ class Settings:
     remote_url: str | None = None
     sync_enabled: bool = False
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         if not self.bot_name.strip() or len(self.bot_name) > 100:
             raise ValidationError("bot_name must be 1 to 100 characters", field="bot_name")
         if not 10 <= self.segment_seconds <= 3600:
@@ -70,7 +70,7 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         timers = values.pop("timers", {}) or {}

@@ -11,14 +11,15 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject
-
-from app.runtime import data_folder
-from app.settings import load_settings
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from app.composition import data_folder
+from app.settings import load_settings
 
 log = logging.getLogger(__name__)
 

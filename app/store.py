@@ -11,9 +11,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app.errors import StorageError, ValidationError
@@ -174,7 +174,7 @@ class Store:
                    status=excluded.status, created_at=excluded.created_at,
                    updated_at=excluded.updated_at, is_remote=excluded.is_remote,
                    remote_origin=excluded.remote_origin, data=excluded.data""",
-            (session.session_id, session.organization_id, session.platform, session.status,
+            (session.session_id, session.organization_id, session.platform, session.status.value,
              session.created_at, session.updated_at, int(is_remote), remote_origin,
              json.dumps(session.to_dict())),
         )

@@ -39,7 +39,7 @@ class FirstShown(QObject):
 
 
 def main() -> int:
-    from recorder.bot.runtime import prepare_qtwebengine_environment
+    from recorder.bot.chromium import prepare_qtwebengine_environment
     from ui.main import run_gui
 
     # run_gui makes the QApplication itself unless one exists; one is made here (after the

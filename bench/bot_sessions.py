@@ -76,8 +76,8 @@ class BotBench:
         import qasync
         from PySide6.QtWidgets import QApplication
 
+        from app.composition import bot_runner_factory
         from app.paths import data_root
-        from app.runtime import build_runner_factory
         from app.sessions import SessionManager
         from app.settings import Settings
         from app.store import Store
@@ -89,7 +89,7 @@ class BotBench:
         self.sim = MeetingSimulator(port=port).start()
         self.store = Store(data_root())
         self.origins: dict[str, float] = {}
-        factory = build_runner_factory(Settings(), trusted_cert_hosts=frozenset(self.sim.mapped_hosts()))
+        factory = bot_runner_factory(Settings(), trusted_certificates=frozenset({self.sim.cert_fingerprint}))
         self.manager = SessionManager(self.store, runner_factory=lambda s, link: ClockedRunner(
             factory(s, link), self.origins))
         self.heard: dict[str, list[tuple[dict[str, Any], float]]] = {}

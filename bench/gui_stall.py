@@ -167,7 +167,7 @@ async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: floa
 
 
 def measure(mode: Mode) -> BenchResult:
-    from recorder.bot.runtime import prepare_qtwebengine_environment
+    from recorder.bot.chromium import prepare_qtwebengine_environment
 
     prepare_qtwebengine_environment(None)  # as ui.main does before the QApplication
     defect = contain_none_reference_leak()

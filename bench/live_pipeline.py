@@ -18,8 +18,8 @@ from bench.lag import Heard, Utterance, measure_lags
 from bench.recording import MODEL, PipelineRun, run_pipeline
 from bench.speech_script import SpeechFile, build_speech_file
 from bench.wer import word_error_rate
-from recorder.models import resolve_model
 from recorder.transcriber import load_live_model, transcribe_file
+from recorder.whisper_models import resolve_model
 
 
 def utterances(run: PipelineRun, speech: SpeechFile) -> list[Utterance]:

@@ -18,7 +18,7 @@ def long_meeting(*, hours: float = 3.0, segments: int = 5000, seed: int = 7) -> 
     seconds = hours * 3600.0
     joined = utc_now() - timedelta(seconds=seconds + 60)
     session = Session.create(meeting_link=MEETING_LINK, platform=Platform.TEAMS.value)
-    session.status = Status.COMPLETED.value
+    session.status = Status.COMPLETED
     session.join_timestamp = iso(joined)
     session.leave_timestamp = iso(joined + timedelta(seconds=seconds))
     session.total_duration_seconds = seconds

@@ -14,8 +14,8 @@ from bench.capture import start_painter
 from bench.figures import BenchResult, Figure, Mode, at_most
 from bench.recording import MODEL, run_pipeline
 from bench.speech_script import build_speech_file
-from recorder.models import resolve_model
 from recorder.transcriber import load_live_model
+from recorder.whisper_models import resolve_model
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 LogFn = Callable[[str, str], None]
 """A log sink: (level, message) with level "info", "warning" or "error"."""

@@ -1,24 +1,25 @@
 """The recording pipeline of one session: audio source -> segment files + live transcriber,
-screen capture -> video segments. Data flows one way; results go out through callbacks that
-the session runner turns into SessionControl calls.
+screen capture -> video segments. Data flows one way; results go out through callbacks (the
+session runners in `app/` turn them into changes of the session).
 
 Threads: one reader drains the audio source (the capture side only enqueues), the screen
 capture and the video encoder have their own, and the transcriber runs in its worker. A
-storage failure ends recording with STORAGE_ERROR; a transcriber failure leaves the
-recording running ("degraded") and is logged.
+storage or capture failure ends recording (reported once, as a MediaError); a transcriber
+failure leaves the recording running ("degraded") and is logged.
 """
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from app.errors import StorageError
-from recorder.audio.base import AudioCaptureError, AudioSource
+from recorder.audio.base import AudioSource
 from recorder.clock import SessionClock
 from recorder.drops import LogFn
+from recorder.errors import AudioCaptureError, MediaError, StorageError
 from recorder.speakers import SpeakerTimeline
 
 
@@ -45,26 +46,12 @@ class PipelineCallbacks:
     recording: Callable[[dict[str, Any]], None]  # RecordingStats as Session fields
     first_audio: Callable[[], None] = lambda: None
     speech: Callable[[], None] = lambda: None   # someone is talking (for the silence timer)
-    failed: Callable[[str, str], None] = lambda code, message: None  # error_code, message
-
-
-def session_callbacks(control, *, first_audio: Callable[[], None],
-                      failed: Callable[[str, str], None],
-                      speech: Callable[[], None] = lambda: None) -> PipelineCallbacks:
-    """Callbacks that report the pipeline's output to a session's control (the manager)."""
-    return PipelineCallbacks(
-        log=control.log,
-        transcript=lambda r: control.transcript(
-            text=r.text, start_time=r.start_time, end_time=r.end_time, is_partial=r.is_partial,
-            speaker=r.speaker, confidence=r.confidence, language_code=r.language_code),
-        recording=lambda stats: control.recording(**stats),
-        first_audio=first_audio, speech=speech, failed=failed)
+    failed: Callable[[MediaError], None] = lambda error: None  # recording cannot go on
 
 
 @dataclass
 class PipelineResult:
-    error_code: str | None = None
-    error_message: str | None = None
+    failure: MediaError | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,7 +74,7 @@ class RecordingPipeline:
         self._screen = None
         self._reader: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._failure: tuple[str, str] | None = None
+        self._failure: MediaError | None = None
         self._lock = threading.Lock()
         self._got_audio = False
 
@@ -116,8 +103,8 @@ class RecordingPipeline:
             self._start_screen()
 
     def _start_transcriber(self) -> None:
-        from recorder.models import ModelNotAvailable, resolve_model
         from recorder.transcriber import StreamingTranscriber
+        from recorder.whisper_models import ModelNotAvailable, resolve_model
 
         try:
             resolved = resolve_model(self.config.model, self.config.language)
@@ -163,7 +150,7 @@ class RecordingPipeline:
             try:
                 chunk = self.source.read(timeout=0.2)
             except AudioCaptureError as exc:
-                self._fail("AUDIO_CAPTURE_FAILED", exc.message)
+                self._fail(exc)
                 return
             if chunk is None:
                 if self.source.finished:
@@ -175,7 +162,7 @@ class RecordingPipeline:
             try:
                 self._writer.write_audio(chunk)
             except StorageError as exc:
-                self._fail("STORAGE_ERROR", exc.message)
+                self._fail(exc)
                 return
             if self._transcriber is not None:
                 self._transcriber.feed(chunk)
@@ -190,20 +177,20 @@ class RecordingPipeline:
         try:
             self._writer.write_video(frame)
         except StorageError as exc:
-            self._fail("STORAGE_ERROR", exc.message)
+            self._fail(exc)
 
     def _on_result(self, result) -> None:
         if result.text.strip():
             self.cb.speech()
         self.cb.transcript(result)
 
-    def _fail(self, code: str, message: str) -> None:
+    def _fail(self, error: MediaError) -> None:
         with self._lock:
             if self._failure is not None:
                 return
-            self._failure = (code, message)
-        self.cb.log("error", message)
-        self.cb.failed(code, message)
+            self._failure = error
+        self.cb.log("error", error.message)
+        self.cb.failed(error)
 
     def _stats(self) -> dict[str, Any]:
         stats = self._writer.stats()
@@ -221,12 +208,8 @@ class RecordingPipeline:
         return self._transcriber.stats.to_dict() if self._transcriber is not None else None
 
     @property
-    def failure(self) -> tuple[str, str] | None:
+    def failure(self) -> MediaError | None:
         return self._failure
-
-    @property
-    def has_audio(self) -> bool:
-        return self._got_audio
 
     # -- stop ------------------------------------------------------------------------------
 
@@ -246,8 +229,7 @@ class RecordingPipeline:
             try:
                 self._writer.close()
             except StorageError as exc:
-                self._fail("STORAGE_ERROR", exc.message)
+                self._fail(exc)
             stats = self._stats()
             self.cb.recording(stats)
-        code, message = self._failure or (None, None)
-        return PipelineResult(code, message, stats)
+        return PipelineResult(self._failure, stats)

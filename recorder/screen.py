@@ -11,9 +11,9 @@ import numpy as np
 from mss import MSS
 from mss.exception import ScreenShotError
 
-from app.errors import MeetingBuddyError
 from recorder.clock import SessionClock
 from recorder.drops import DropCounter, LogFn
+from recorder.errors import ScreenCaptureError
 
 
 @dataclass
@@ -46,12 +46,6 @@ class VideoFrame:
         if isinstance(self.picture, av.VideoFrame):
             return self.picture
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.picture), format="rgb24")
-
-
-class ScreenCaptureError(MeetingBuddyError):
-    """The screen (or the requested part of it) cannot be captured."""
-
-    code, status = "SCREEN_CAPTURE_FAILED", 500
 
 
 def fit_size(width: int, height: int, max_size: tuple[int, int]) -> tuple[int, int]:

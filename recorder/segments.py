@@ -28,9 +28,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from app.errors import StorageError
 from recorder.audio.base import SAMPLE_RATE, AudioChunk
 from recorder.drops import DropCounter, LogFn
+from recorder.errors import StorageError
 from recorder.screen import VideoFrame
 
 AUDIO_NAME, VIDEO_NAME = "audio_{:04d}.ogg", "video_{:04d}.mp4"

@@ -26,9 +26,9 @@ import numpy as np
 
 from recorder.drops import DropCounter, LogFn
 from recorder.local_agreement import LocalAgreement, Word
-from recorder.models import ResolvedModel, is_english, load_whisper, resolve_model
 from recorder.speakers import SpeakerTimeline
 from recorder.streaming_vad import SAMPLE_RATE, WINDOW_SAMPLES, StreamingVad
+from recorder.whisper_models import ResolvedModel, is_english, load_whisper, resolve_model
 from recorder.whisper_window import utterance_view
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class TranscriptResult:
 LIVE_CPU_THREADS = 1
 
 
-def load_live_model(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8") -> "WhisperModel":
+def load_live_model(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8") -> WhisperModel:
     """The model as live transcription uses it, shared by every session."""
     return load_whisper(resolved, device, compute_type, cpu_threads=LIVE_CPU_THREADS,
                         workers=max(1, min(4, os.cpu_count() or 1)))

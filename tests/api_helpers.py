@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.api.server import ApiServer
 from app.models import Status
@@ -123,7 +124,7 @@ class LiveServer:
         self.loop.call_soon_threadsafe(run)
         return done.result(timeout)
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self._thread.start()
 
         async def boot() -> None:
@@ -154,7 +155,7 @@ class LiveServer:
             self._thread.join(10)
             self.store.close()
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -182,10 +183,3 @@ class LiveServer:
         raise AssertionError(f"{session_id} stayed {self.store.get_session(session_id).status}")
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")

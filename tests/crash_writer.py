@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.errors import StorageError  # noqa: E402
-from recorder.audio.base import SAMPLE_RATE, AudioChunk  # noqa: E402
-from recorder.clock import SessionClock  # noqa: E402
-from recorder.screen import VideoFrame  # noqa: E402
-from recorder.segments import SegmentWriter  # noqa: E402
+from recorder.audio.base import SAMPLE_RATE, AudioChunk
+from recorder.clock import SessionClock
+from recorder.errors import StorageError
+from recorder.screen import VideoFrame
+from recorder.segments import SegmentWriter
 
 CHUNK_SECONDS = 0.1
 FPS = 5

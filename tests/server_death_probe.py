@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recorder.audio.base import AudioCaptureError, AudioSource  # noqa: E402
-from recorder.audio.device import PULSE_DEVICE_NAME, DeviceAudioSource  # noqa: E402
-from recorder.audio.file import FileAudioSource  # noqa: E402
-from recorder.audio.mix import MixAudioSource  # noqa: E402
-from recorder.clock import SessionClock  # noqa: E402
+from recorder.audio.base import AudioCaptureError, AudioSource
+from recorder.audio.device import PULSE_DEVICE_NAME, DeviceAudioSource
+from recorder.audio.file import FileAudioSource
+from recorder.audio.mix import MixAudioSource
+from recorder.clock import SessionClock
 
 
 def wait_for_channels(source: AudioSource, channels: set, timeout: float = 20) -> set:

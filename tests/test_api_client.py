@@ -15,11 +15,16 @@ from email.utils import format_datetime
 import pytest
 import uvicorn
 
-from app import cli, cli_api, cli_media
+from app import cli
 from app.errors import MeetingBuddyError
 from app.models import Session, TranscriptSegment
-from app.remote import (AsyncMeetingBuddyClient, ExportedTranscript, MeetingBuddyClient,
-                        RemoteApiError, RemoteUnavailable)
+from app.remote import (
+    AsyncMeetingBuddyClient,
+    ExportedTranscript,
+    MeetingBuddyClient,
+    RemoteApiError,
+    RemoteUnavailable,
+)
 from app.store import SessionPage
 from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, LiveServer
 
@@ -87,7 +92,7 @@ def test_error_envelopes_become_remote_api_errors(server):
         error = err.value
         assert isinstance(error, MeetingBuddyError)  # the command line reports it like its own
         assert (error.code, error.status, error.details["field"]) == ("INVALID_MEETING_LINK", 422, "meeting_link")
-        assert error.type == "client_error" and error.trace_id
+        assert error.caller_error and error.trace_id
         with pytest.raises(RemoteApiError) as err:
             client.list_sessions(limit=500)
         assert err.value.code == "VALIDATION_ERROR" and err.value.details["field"] == "limit"
@@ -180,7 +185,7 @@ class TinyServer:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        daemon=True)
 
-    def __enter__(self) -> "TinyServer":
+    def __enter__(self) -> TinyServer:
         self.thread.start()
         while not self.server.started:
             time.sleep(0.01)
@@ -266,15 +271,8 @@ def test_timeouts_and_unreachable_servers_are_remote_unavailable():
 
 # -- the remote commands ---------------------------------------------------------------------
 
-@pytest.fixture
-def cli_with_api(monkeypatch):
-    # The API commands register beside the recorder's, as app.cli does for its extras.
-    monkeypatch.setattr(cli, "_register_extras", lambda: cli._EXTRA_COMMANDS.__setitem__(
-        slice(None), [cli_media.register, cli_api.register]))
-    return cli.main
-
-
-def test_remote_session_commands(server, cli_with_api, capsys, tmp_path, monkeypatch):
+def test_remote_session_commands(server, capsys, tmp_path, monkeypatch):
+    cli_with_api = cli.main
     server.gates.open_all = True
     with MeetingBuddyClient(server.url, TOKEN) as client:
         sid = client.start_session(TEAMS_LINK).session_id
@@ -292,7 +290,7 @@ def test_remote_session_commands(server, cli_with_api, capsys, tmp_path, monkeyp
     assert cli_with_api(["remote", "sessions", "stop", sid]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "completed"
     assert cli_with_api(["remote", "sessions", "transcripts", sid]) == 0
-    assert [t["text"] for t in json.loads(capsys.readouterr().out)["data"]] == ["hello everyone", "hi Alice"]
+    assert [t["text"] for t in json.loads(capsys.readouterr().out)] == ["hello everyone", "hi Alice"]
     assert cli_with_api(["remote", "sessions", "export", sid, "--format", "md", "-o", str(tmp_path)]) == 0
     written = capsys.readouterr().out.strip()
     assert written.startswith(str(tmp_path)) and written.endswith(f"{sid}.md")

@@ -610,14 +610,8 @@ def test_tokens_go_to_the_keyring_when_one_is_usable(isolated_dirs, monkeypatch)
 
 
 # The command line as a user runs it, with the API commands registered in it.
-CLI = ("import sys; from app import cli, cli_api, cli_media\n"
-       "cli._register_extras = lambda: cli._EXTRA_COMMANDS.__setitem__("
-       "slice(None), [cli_media.register, cli_api.register])\n"
-       "sys.exit(cli.main(sys.argv[1:]))")
-
-
 def run_cli(args: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CLI, *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -634,7 +628,7 @@ def test_serve_generates_its_token_once_and_stops_on_ctrl_c(isolated_dirs, tmp_p
     env.pop("MEETING_BUDDY_API_TOKEN", None)
 
     def serve_once() -> tuple[str, str, int]:
-        proc = subprocess.Popen([sys.executable, "-c", CLI, "serve", "--port", "0"], cwd=REPO,
+        proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", "0"], cwd=REPO,
                                 env=env, stderr=subprocess.PIPE, text=True)
         lines = []
         try:

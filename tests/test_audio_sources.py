@@ -32,11 +32,11 @@ from tests.fixtures_audio import (  # noqa: F401  (fixtures)
     doomed_pulse_server,
     drain,
     loud_windows,
-    time_of_sample,
-    timeline_errors,
     null_sink,
     pulse_server,
     speech_wav,
+    time_of_sample,
+    timeline_errors,
     wait_first_chunk,
     write_tone,
 )

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from app.models import END_REASONS, ERROR_CODES
+from recorder.bot.chromium import prepare_qtwebengine_environment
 from recorder.bot.config import BotConfig, LeaveTimers
 from recorder.bot.monitor import ADMITTED, LOBBY, PREJOIN, MeetingMonitor
 from recorder.bot.page_state import PageState, PageStateError
 from recorder.bot.pcm import ChunkError, decode_chunk
 from recorder.bot.roster import UNCHANGED, Participant, Roster, SpeakerTracker, looks_like_bot
-from recorder.bot.runtime import prepare_qtwebengine_environment
 from recorder.bot.selector_pack import SelectorPackError, load_pack, validate
 from recorder.simulator import MeetingSimulator, testing
 from recorder.simulator.hosts import host_resolver_rules
@@ -32,8 +32,8 @@ from recorder.simulator.scenario import scenario_from_dict
 SIM_PORT = testing.session_port()
 prepare_qtwebengine_environment(host_resolver_rules(SIM_PORT))
 
-from recorder.bot import bot as bot_module  # noqa: E402  (imports QtWebEngine after the flags)
-from recorder.bot.bot import MeetingBot  # noqa: E402
+from recorder.bot import bot as bot_module
+from recorder.bot.bot import MeetingBot
 
 PLATFORMS = ("teams", "zoom", "google_meet", "webex")
 BOT_NAME = "Meeting Buddy"
@@ -321,8 +321,6 @@ def test_bad_configuration_is_refused_before_anything_starts(qapp):
         MeetingBot(BotConfig(join_url="https://zoom.us/j/1", platform="zoom", bot_name="  "))
     with pytest.raises(SelectorPackError):
         MeetingBot(BotConfig(join_url="https://zoom.us/j/1", platform="skype"))
-    with pytest.raises(ValueError, match="leave reason"):
-        MeetingBot(BotConfig(join_url="https://zoom.us/j/1", platform="zoom")).leave("because I said so")
 
 
 # --- real browser runs ------------------------------------------------------------------------
@@ -341,9 +339,9 @@ class Run:
         self.bot.participant_left.connect(self.left.append)
         self.bot.speaker_changed.connect(self.speakers.append)
         self.bot.log.connect(lambda level, message: self.logs.append((level, message)))
-        self.bot.finished.connect(lambda *outcome: self.finished.append(outcome))
+        self.bot.finished.connect(lambda o: self.finished.append((o.ending, o.code, o.message)))
 
-    def start(self) -> "Run":
+    def start(self) -> Run:
         self.bot.start()
         return self
 
@@ -422,7 +420,7 @@ _PAGES = {
 
 
 class _PageHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = _PAGES.get(self.path.split("?")[0])
         if body is None:
             self.send_error(404)
@@ -530,7 +528,7 @@ def meeting(sim, platform: str, scenario: dict | str) -> str:
 def sim_run(run, sim, platform, scenario, **timers) -> Run:
     link = meeting(sim, platform, scenario)
     known = {page.page_id for page in sim.control.pages()}
-    r = run(link, platform, timers=LeaveTimers(**timers), trusted_cert_hosts=frozenset(sim.mapped_hosts()))
+    r = run(link, platform, timers=LeaveTimers(**timers), trusted_certificates=frozenset({sim.cert_fingerprint}))
     r.sim_pages_before = known
     return r
 
@@ -649,8 +647,12 @@ def test_page_that_never_loads(run, sim, monkeypatch):
     assert r.phases == ["loading"]
 
 
-def test_certificate_errors_fail_outside_demo_mode(run, sim):
-    r = run(meeting(sim, "teams", ENDLESS), "teams")          # no trusted hosts: production
+@pytest.mark.parametrize("pinned", [frozenset(), frozenset({"00" * 32})],
+                         ids=["production", "another-certificate-pinned"])
+def test_certificate_errors_fail_unless_the_simulators_certificate_is_pinned(run, sim, pinned):
+    """Demo/test mode trusts the simulator's own certificate by fingerprint, not the mapped
+    host names: a page for teams.microsoft.com with any other certificate is refused."""
+    r = run(meeting(sim, "teams", ENDLESS), "teams", trusted_certificates=pinned)
     outcome, code, message = r.wait_finished(timeout=20)
     assert (outcome, code) == ("failed", "PAGE_LOAD_FAILED") and "certificate" in message.lower()
 

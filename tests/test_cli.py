@@ -77,7 +77,7 @@ def test_sessions_list_show_transcripts(recorded):
     assert json.loads(run_cli("sessions", "list", "--status", "failed").stdout)["total_count"] == 0
     shown = json.loads(run_cli("sessions", "show", recorded.session_id).stdout)
     assert shown == recorded.to_dict()
-    texts = [t["text"] for t in json.loads(run_cli("sessions", "transcripts", recorded.session_id).stdout)["data"]]
+    texts = [t["text"] for t in json.loads(run_cli("sessions", "transcripts", recorded.session_id).stdout)]
     assert texts == ["Good morning team.", "Morning!"]
 
 

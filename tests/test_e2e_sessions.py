@@ -21,16 +21,15 @@ SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
 OWNER_MARK = f"MB_TEST_BROWSER_OWNER={os.getpid()}"
 os.environ.setdefault(*OWNER_MARK.split("=", 1))  # inherited by the browser's processes
 
-import qasync  # noqa: E402
+import httpx
+import qasync
+from httpx_sse import aconnect_sse
 
-import httpx  # noqa: E402
-from httpx_sse import aconnect_sse  # noqa: E402
-
-from app.api.server import ApiServer  # noqa: E402
-from app.runtime import build_runner_factory  # noqa: E402
-from app.sessions import SessionManager, StartRequest  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from recorder.segments import probe_segments  # noqa: E402
+from app.api.server import ApiServer
+from app.composition import bot_runner_factory
+from app.sessions import SessionManager, StartRequest
+from app.settings import Settings
+from recorder.segments import probe_segments
 
 PLATFORMS = ("teams", "zoom", "google_meet", "webex")
 HAPPY_PATH = ["initializing", "joining", "active", "recording", "leaving", "completed"]
@@ -70,7 +69,7 @@ def loop(qapp):
 
 
 class Harness:
-    """A SessionManager wired like the app's (app.runtime), pointed at the simulator.
+    """A SessionManager wired like the app's (app.composition), pointed at the simulator.
 
     Each test runs as one coroutine on the qasync loop (`run`): leaving the Qt event loop
     means the application is quitting, and the bot then leaves its meeting.
@@ -83,8 +82,8 @@ class Harness:
         self.sim = sim
         self.loop = loop
         self.store = store
-        self.manager = SessionManager(store, runner_factory=build_runner_factory(
-            settings, trusted_cert_hosts=frozenset(sim.mapped_hosts())))
+        self.manager = SessionManager(store, runner_factory=bot_runner_factory(
+            settings, trusted_certificates=frozenset({sim.cert_fingerprint})))
         self.statuses: dict[str, list[str]] = {}
         self.manager.bus.subscribe(
             lambda e: self.statuses.setdefault(e.session_id, []).append(e.data["status"]),

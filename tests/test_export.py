@@ -23,7 +23,7 @@ from app.export import (
     group_by_speaker,
     participant_names,
 )
-from app.models import ParticipantEvent, Session, TranscriptSegment
+from app.models import ParticipantEvent, Session, Status, TranscriptSegment
 
 LINK = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=x&y=1"
 
@@ -32,7 +32,7 @@ LINK = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0
 
 def make_session(**changes) -> Session:
     session = Session.create(meeting_link=LINK, platform="teams")
-    session.status = "completed"
+    session.status = Status.COMPLETED
     session.join_timestamp = "2026-11-26T10:00:00.000Z"
     session.leave_timestamp = "2026-11-26T13:05:00.000Z"
     session.total_duration_seconds = 11100.0

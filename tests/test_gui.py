@@ -24,7 +24,7 @@ from recorder.simulator import MeetingSimulator, testing
 
 SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
 
-import qasync  # noqa: E402
+import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -33,11 +33,11 @@ from app.error_texts import explain
 from app.export import FORMATS
 from app.models import Status, TranscriptSegment
 from app.settings import load_settings
+from app.single_instance import send_to_running_instance
 from app.store import Store
 from ui.application import Application
 from ui.session_actions import export_filters
 from ui.settings_dialog import SettingsDialog
-from app.single_instance import send_to_running_instance
 from ui.transcript_view import LOAD_BATCH, MUTED, TranscriptView
 
 REPO = Path(__file__).resolve().parent.parent
@@ -608,7 +608,7 @@ def test_quit_asks_while_recording_then_stops_sessions_gracefully(make_app, qtbo
 
 def second_launch(qtbot, *args: str, code: str | None = None) -> subprocess.CompletedProcess:
     """Runs another Meeting Buddy process while this one keeps serving its event loop."""
-    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "app", *args]
+    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "ui", *args]
     proc = subprocess.Popen(command, cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60000)
@@ -698,7 +698,7 @@ def test_every_icon_the_window_uses_loads(qapp):
 def test_a_simulator_session_started_from_the_form_shows_status_people_and_words(qtbot, loop):
     """The real bot (QtWebEngine, in-page WebRTC audio, faster-whisper) in the window."""
     sim = MeetingSimulator(port=SIM_PORT).start()
-    app = Application(trusted_cert_hosts=frozenset(sim.mapped_hosts()))
+    app = Application(trusted_certificates=frozenset({sim.cert_fingerprint}))
     app.start()
     try:
         sid = start_from_form(qtbot, app, sim.example_link("google_meet"))

@@ -307,7 +307,7 @@ def test_rejected_link(link, error, words):
         parse_meeting_link(link)
     assert type(caught.value) is error
     assert caught.value.code == ("INVALID_MEETING_LINK" if error is INVALID else "UNSUPPORTED_PLATFORM")
-    assert caught.value.status == 422
+    assert caught.value.caller_error
     assert caught.value.details["field"] == "meeting_link"
     assert words in caught.value.message
     assert detect_platform(link) is None
@@ -339,10 +339,13 @@ def test_platform_hosts_cover_every_platform_with_bare_domains():
 
 
 def test_errors_render_the_documented_envelope():
+    from app.api.errors import envelope
+
     with pytest.raises(InvalidMeetingLink) as caught:
         parse_meeting_link("http://zoom.us/j/123456789")
-    error = caught.value.envelope("trace")["error"]
-    assert error["code"] == "INVALID_MEETING_LINK"
+    error = envelope(caught.value, "trace")["error"]
+    assert error["code"] == "INVALID_MEETING_LINK" and error["status"] == 422
+    assert error["type"] == "client_error"
     assert error["message"] == "Meeting link must be a valid HTTPS URL"
     assert error["details"] == {"field": "meeting_link"}
 

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from app.errors import IllegalTransition
-from app.models import (Session, Status, TranscriptSegment, allowed_transitions, new_session_id,
-                        new_transcript_id)
+from app.models import Session, Status, TranscriptSegment, allowed_transitions, new_session_id, new_transcript_id
 
 API_FIELDS = {
     "session_id", "organization_id", "user_id", "meeting_link", "platform", "bot_name", "status",
@@ -64,7 +63,7 @@ def test_unknown_platform_is_refused():
 @pytest.mark.parametrize("old,new", list(itertools.product(Status, Status)))
 def test_every_transition_is_legal_or_raises(old, new):
     session = new_session()
-    session.status = old.value
+    session.status = old
     kwargs = {"error_code": "JOIN_DENIED", "error_message": "denied"} if new is Status.FAILED else {}
     if (old, new) in LEGAL:
         assert session.transition(new, **kwargs) is old

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from app.settings import Settings, save_settings
 from app.sessions import SessionManager
+from app.settings import Settings, save_settings
 from app.store import Store
 from recorder.segments import probe_segments
 from tests.fixtures_audio import make_speech_wav

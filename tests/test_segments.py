@@ -14,8 +14,8 @@ import av
 import numpy as np
 import pytest
 
-from app.errors import StorageError
 from recorder.audio.base import SAMPLE_RATE, AudioChunk
+from recorder.errors import StorageError
 from recorder.screen import VideoFrame
 from recorder.segments import SegmentWriter, probe_segments
 from tests.fixtures_audio import dominant_frequency

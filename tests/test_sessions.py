@@ -195,12 +195,25 @@ def test_crash_recovery_marks_live_sessions_interrupted_and_keeps_data(isolated_
     manager._complete(done.session_id, "STOP_REQUESTED")
     store.close()  # the process "dies" here
 
-    reopened = Store(isolated_dirs)
-    manager2 = manager_with(reopened)
-    recovered = manager2.get(session.session_id)
-    assert recovered.status == "failed" and recovered.error_code == "INTERRUPTED"
-    assert [t.text for t in reopened.transcripts(session.session_id)] == ["kept words"]
-    assert manager2.get(done.session_id).status == "completed"  # finished ones untouched
+    from app.composition import build_core
+    from app.folder_lock import DataFolderLock
+    from app.settings import Settings
+
+    # A second process that does not own the data folder (the app is running) leaves the
+    # running session alone: only the owner recovers.
+    running_app = DataFolderLock(isolated_dirs)
+    assert running_app.acquire()
+    with build_core(Settings(), own=True) as reader:
+        assert not reader.owner
+        assert reader.manager.get(session.session_id).status is Status.RECORDING
+    running_app.release()
+
+    with build_core(Settings(), own=True) as restarted:
+        assert restarted.owner
+        recovered = restarted.manager.get(session.session_id)
+        assert recovered.status == "failed" and recovered.error_code == "INTERRUPTED"
+        assert [t.text for t in restarted.store.transcripts(session.session_id)] == ["kept words"]
+        assert restarted.manager.get(done.session_id).status == "completed"  # finished ones untouched
 
 
 def test_delete_removes_session_transcripts_and_files(store):

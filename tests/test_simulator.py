@@ -14,20 +14,20 @@ import av
 import numpy as np
 import pytest
 
-from app.links import parse_meeting_link
-from app.models import Platform
-from recorder.simulator import MeetingSimulator, ScenarioError, builtin_scenario_names, load_scenario, testing
-from recorder.simulator.scenario import scenario_from_dict
-
 # QtWebEngine must be imported before the QApplication exists (it shares OpenGL contexts).
-from PySide6.QtCore import QCoreApplication, QCryptographicHash, QEvent, QUrl  # noqa: E402
-from PySide6.QtWebEngineCore import (  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QCryptographicHash, QEvent, QUrl
+from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
     QWebEngineScript,
     QWebEngineSettings,
 )
-from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
+from PySide6.QtWebEngineWidgets import QWebEngineView
+
+from app.links import parse_meeting_link
+from app.models import Platform
+from recorder.simulator import MeetingSimulator, ScenarioError, builtin_scenario_names, load_scenario, testing
+from recorder.simulator.scenario import scenario_from_dict
 
 # Chromium's flags are fixed when the first QApplication starts (pytest-qt keeps one for the
 # whole run), so the host mapping is set while the module is imported, before any test.
@@ -407,7 +407,7 @@ class SimPage(QWebEnginePage):
         self.console: list[str] = []
         self.certificateError.connect(self._on_certificate_error)
 
-    def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # noqa: N802 - Qt name
+    def javaScriptConsoleMessage(self, level, message, line, source) -> None:
         self.console.append(f"{source}:{line}: {message}")
 
     def _on_certificate_error(self, error) -> None:

@@ -14,7 +14,7 @@ from app.store import DB_NAME, MIGRATIONS, Store
 def make_session(platform="teams", status=None) -> Session:
     s = Session.create(meeting_link="https://teams.microsoft.com/meet/123?p=x", platform=platform)
     if status:
-        s.status = status
+        s.status = Status(status)
     return s
 
 
@@ -126,8 +126,8 @@ def test_paths_stay_inside_the_root(tmp_path):
 
 
 def test_non_terminal_listing_ignores_remote_mirrors(store):
-    local = make_session(status=Status.RECORDING.value)
-    remote = make_session(status=Status.RECORDING.value)
+    local = make_session(status=Status.RECORDING)
+    remote = make_session(status=Status.RECORDING)
     store.save_session(local)
     store.save_session(remote, is_remote=True, remote_origin="https://api.example")
     assert [s.session_id for s in store.non_terminal_sessions()] == [local.session_id]

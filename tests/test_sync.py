@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from app import cli, cli_api, cli_media
+from app import cli
 from app.remote import AsyncMeetingBuddyClient
 from app.sync import STATE_FILE, SyncReport, SyncService
 from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, ZOOM_LINK, Gates, LiveServer
@@ -129,8 +129,6 @@ def test_the_sync_command_pushes_and_reports(b, isolated_dirs, monkeypatch, caps
     # a finished session in this computer's own data folder
     with LiveServer(isolated_dirs, gates=Gates(open_all=True)) as here:
         sid = start_session(here, MEET_LINK)
-    monkeypatch.setattr(cli, "_register_extras", lambda: cli._EXTRA_COMMANDS.__setitem__(
-        slice(None), [cli_media.register, cli_api.register]))
 
     assert cli.main(["sync", "--api-url", b.url, "--token", TOKEN]) == 0
     report = json.loads(capsys.readouterr().out)

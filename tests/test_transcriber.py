@@ -21,7 +21,6 @@ from faster_whisper import decode_audio
 
 from recorder.audio.base import AudioChunk
 from recorder.local_agreement import LocalAgreement, Word
-from recorder.models import load_whisper, resolve_model
 from recorder.speakers import SpeakerTimeline
 from recorder.transcriber import (
     MediaFileError,
@@ -29,6 +28,7 @@ from recorder.transcriber import (
     TranscriptResult,
     transcribe_file,
 )
+from recorder.whisper_models import load_whisper, resolve_model
 from recorder.whisper_window import UtteranceWhisper, encoder_frames
 
 RATE = 16000

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Awaitable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.composition import Core, build_core
 from app.errors import MeetingBuddyError
 from app.events import SessionEvent
 from app.links import MeetingLink, parse_meeting_link
 from app.models import Session
-from app.runtime import Core, build_core
+from app.qt_workarounds import keep_singletons_alive
 from app.sessions import RunnerFactory, SessionRunner, StartRequest
 from app.settings import Settings, load_settings, save_settings
+from app.single_instance import InstanceServer
 from ui.event_bridge import EventBridge
 from ui.formatting import platform_name, shorten
 from ui.prefs import UiPrefs, load_prefs, save_prefs
-from app.qt_workarounds import keep_singletons_alive
 from ui.services import BackgroundServices
-from app.single_instance import InstanceServer
 from ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,14 @@ class Application(QObject):
 
     def __init__(self, *, settings: Settings | None = None,
                  runner_factory: RunnerFactory | None = None,
-                 trusted_cert_hosts: frozenset[str] = frozenset()) -> None:
+                 trusted_certificates: frozenset[str] = frozenset()) -> None:
         keep_singletons_alive()
         super().__init__()
         self.settings = settings or load_settings()
         self.prefs = load_prefs()
-        self._trusted_cert_hosts = trusted_cert_hosts
-        self.core: Core = build_core(self.settings, runner_factory=runner_factory or self._bot_runner)
+        self._trusted_certificates = trusted_certificates
+        self.core: Core = build_core(self.settings, own=True,
+                                     runner_factory=runner_factory or self._bot_runner)
         self.events = EventBridge(self.manager.bus, self)
         self.events.received.connect(self._on_event)
         self.services = BackgroundServices(self.manager, self)
@@ -93,14 +95,14 @@ class Application(QObject):
 
     @property
     def owns_data_folder(self) -> bool:
-        return self.core.lock.held
+        return self.core.owner
 
     def _bot_runner(self, session: Session, link: MeetingLink) -> SessionRunner:
         # Built per session from the current settings, and imported only when a session
         # starts: the window opens without loading the browser or the recorder.
-        from app.runtime import build_runner_factory
+        from app.composition import bot_runner_factory
 
-        factory = build_runner_factory(self.settings, trusted_cert_hosts=self._trusted_cert_hosts)
+        factory = bot_runner_factory(self.settings, trusted_certificates=self._trusted_certificates)
         return factory(session, link)
 
     def folder_of(self, session: Session) -> Path:
@@ -217,8 +219,8 @@ class Application(QObject):
     def record_this_computer(self) -> Session | None:
         """Record the microphone and the system sound (kept apart as "you" and "others")
         without a bot, with the devices chosen in the settings."""
-        from app.runtime import pipeline_config
-        from recorder.device_session import DeviceSessionOptions, DeviceSessionRunner
+        from app.runners.common import pipeline_config
+        from app.runners.device_session import DeviceSessionOptions, DeviceSessionRunner
 
         settings = self.settings
         if not settings.mic_device and not settings.system_device:

@@ -1,7 +1,7 @@
 """Icons shipped under resources/icons (SVG, drawn for Meeting Buddy)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
@@ -11,7 +11,7 @@ ICONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 TRAY_STATES = ("idle", "joining", "recording")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _icon(name: str) -> QIcon:
     path = ICONS_DIR / f"{name}.svg"
     if not path.is_file():

@@ -1,11 +1,14 @@
-"""Starts the desktop application: hands the launch to a running Meeting Buddy if there is
-one, else opens the window with qasync driving asyncio on the Qt event loop."""
+"""The `meeting-buddy` launcher: the command line, whose default (no command) opens the
+desktop window — handed to a running Meeting Buddy if there is one, else a new window with
+qasync driving asyncio on the Qt event loop."""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 
 def _has_display() -> bool:
@@ -15,7 +18,13 @@ def _has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM") in ("offscreen", "minimal", "vnc"))
 
 
-def run_gui(args) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    from app.cli import main as cli_main
+
+    return cli_main(argv, open_window=run_gui)
+
+
+def run_gui(args: argparse.Namespace) -> int:
     from app.qt_workarounds import keep_singletons_alive
     from app.single_instance import send_to_running_instance
 
@@ -26,12 +35,9 @@ def run_gui(args) -> int:
         print("meeting-buddy: error: no display to open the window on; use "
               "`meeting-buddy join --headless URL` or `meeting-buddy serve`", file=sys.stderr)
         return 1
-    try:
-        from recorder.bot.runtime import prepare_qtwebengine_environment
-    except ImportError:
-        pass  # no meeting bot in this installation: sessions fail with SESSION_START_FAILED
-    else:
-        prepare_qtwebengine_environment(None)
+    from recorder.bot.chromium import prepare_qtwebengine_environment
+
+    prepare_qtwebengine_environment(None)
 
     import qasync
     from PySide6.QtCore import QTimer

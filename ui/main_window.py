@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
-                               QSystemTrayIcon, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import __version__
 from app.errors import MeetingBuddyError
@@ -19,8 +27,7 @@ from app.workers import off_loop
 from ui.headings import heading
 from ui.icons import app_icon
 from ui.new_session_form import NewSessionForm
-from ui.session_actions import (ask_export_target, confirm_delete, export_failed,
-                                remember_export_folder, write_export)
+from ui.session_actions import ask_export_target, confirm_delete, export_failed, remember_export_folder, write_export
 from ui.session_page import SessionPage
 from ui.sessions_list import SessionsList
 
@@ -39,7 +46,7 @@ WELCOME = (
 class MainWindow(QMainWindow):
     exportFinished = Signal(str)  # the file a transcript was saved to
 
-    def __init__(self, app: "Application") -> None:
+    def __init__(self, app: Application) -> None:
         super().__init__()
         self.app = app
         self.setWindowTitle("Meeting Buddy")

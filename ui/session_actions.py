@@ -9,9 +9,9 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.errors import MeetingBuddyError
-from app.store import Store
 from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session
+from app.store import Store
 from ui.formatting import file_size
 from ui.prefs import save_prefs
 
@@ -36,7 +36,7 @@ def export_target(path: str, chosen_filter: str) -> tuple[Path, str]:
     return target.with_name(f"{target.name}.{FORMATS[key].extension}"), key
 
 
-def ask_export_target(parent: QWidget, app: "Application", session: Session) -> tuple[Path, str] | None:
+def ask_export_target(parent: QWidget, app: Application, session: Session) -> tuple[Path, str] | None:
     """Ask where to save the transcript and in which format; None when cancelled."""
     folder = app.prefs.export_dir or QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
@@ -68,7 +68,7 @@ def export_failed(parent: QWidget, target: Path, exc: Exception) -> None:
     QMessageBox.warning(parent, "Export failed", f"The transcript could not be saved to {target}:\n{reason}")
 
 
-def remember_export_folder(app: "Application", target: Path) -> None:
+def remember_export_folder(app: Application, target: Path) -> None:
     app.prefs.export_dir = str(target.parent)
     try:
         save_prefs(app.prefs)

@@ -5,13 +5,12 @@ The store is read when a session is selected; after that the page follows the se
 events."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from app.error_texts import session_outcome
 from app.events import SessionEvent
@@ -146,7 +145,7 @@ class SessionPage(QWidget):
         self.platform_label.setPixmap(platform_icon(session.platform).pixmap(QSize(28, 28)))
         self.title.setText(meeting_title(session))
         self.badge.set_status(session.status)
-        self.stop_button.setEnabled(not session.is_terminal and session.status != Status.LEAVING.value)
+        self.stop_button.setEnabled(not session.is_terminal and session.status is not Status.LEAVING)
         language = (language_name(session.transcription_language) if session.transcription_enabled
                     else "no transcription")
         started = local_time(session.join_timestamp or session.created_at)
@@ -162,7 +161,7 @@ class SessionPage(QWidget):
     def _show_banner(self, session: Session) -> None:
         outcome = session_outcome(session)
         if outcome is not None:
-            kind = "failed" if session.status == Status.FAILED.value else "completed"
+            kind = "failed" if session.status is Status.FAILED else "completed"
             lead = "Failed" if kind == "failed" else "Ended"
             text = f"<b>{lead}: {escape(outcome.title)}.</b> {escape(outcome.explanation)}"
             if outcome.remedy:

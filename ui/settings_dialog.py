@@ -7,10 +7,26 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QSizePolicy, QSpinBox, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.errors import MeetingBuddyError, ValidationError
 from app.paths import data_root
@@ -68,7 +84,7 @@ def _select(combo: QComboBox, value) -> None:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, app: "Application", parent: QWidget | None = None) -> None:
+    def __init__(self, app: Application, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.setWindowTitle("Settings")
@@ -272,7 +288,7 @@ class SettingsDialog(QDialog):
 
     def _fill_models(self, current: str) -> None:
         try:
-            from recorder.models import model_states
+            from recorder.whisper_models import model_states
 
             states = model_states()
         except (ImportError, OSError):

@@ -22,7 +22,7 @@ _RECORDING = {Status.ACTIVE.value, Status.RECORDING.value}
 
 
 class Tray(QObject):
-    def __init__(self, app: "Application") -> None:
+    def __init__(self, app: Application) -> None:
         super().__init__(app)
         self.app = app
         self.state = "idle"
@@ -87,7 +87,7 @@ class Tray(QObject):
             show = menu.addAction("Show")
             show.triggered.connect(lambda _=False, sid=session.session_id: self._show_session(sid))
             stop = menu.addAction("Stop")
-            stop.setEnabled(session.status != Status.LEAVING.value)
+            stop.setEnabled(session.status is not Status.LEAVING)
             stop.triggered.connect(lambda _=False, sid=session.session_id: self.app.stop_session(sid))
             self.menu.insertMenu(self._sessions_anchor, menu)
             self._session_menus.append(menu)

@@ -4,9 +4,10 @@ every number can be checked against the sessions it came from."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from app.errors import ValidationError
 from app.models import Session, Status
@@ -86,7 +87,7 @@ class TrendRange:
 
     @classmethod
     def resolve(cls, start_date: date | None, end_date: date | None,
-                granularity: Granularity, today: date) -> "TrendRange":
+                granularity: Granularity, today: date) -> TrendRange:
         """Fill the defaults (the last 30 days) and refuse a reversed or oversized range."""
         end = end_date or today
         start = start_date or _days_before(end, DEFAULT_TREND_DAYS - 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,20 +19,71 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.schemas import ErrorEnvelope
 from app.errors import InternalError, MeetingBuddyError, ValidationError
+from app.timeutil import iso_now
 
 log = logging.getLogger(__name__)
 
 
 class RouteNotFound(MeetingBuddyError):
-    code, status = "NOT_FOUND", 404
+    code, caller_error = "NOT_FOUND", True
 
 
 class MethodNotAllowed(MeetingBuddyError):
-    code, status = "METHOD_NOT_ALLOWED", 405
+    code, caller_error = "METHOD_NOT_ALLOWED", True
 
 
 class PayloadTooLarge(MeetingBuddyError):
-    code, status = "PAYLOAD_TOO_LARGE", 413
+    code, caller_error = "PAYLOAD_TOO_LARGE", True
+
+
+# The HTTP status of each code; a code not listed answers 400 when the caller is at fault,
+# else 500.
+HTTP_STATUS: dict[str, int] = {
+    "AUTHENTICATION_REQUIRED": 401,
+    "INVALID_API_KEY": 401,
+    "NOT_FOUND": 404,
+    "SESSION_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "SESSION_READ_ONLY": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "INVALID_MEETING_LINK": 422,
+    "UNSUPPORTED_PLATFORM": 422,
+    "VALIDATION_ERROR": 422,
+    "SESSION_START_FAILED": 500,
+    "STORAGE_ERROR": 500,
+    "INTERNAL_ERROR": 500,
+}
+
+
+def http_status(exc: MeetingBuddyError) -> int:
+    return HTTP_STATUS.get(exc.code, 400 if exc.caller_error else 500)
+
+
+def new_trace_id() -> str:
+    return str(uuid.uuid4())
+
+
+def envelope(exc: MeetingBuddyError, trace_id: str | None = None) -> dict[str, Any]:
+    """The documented error envelope. `system_message` is the technical form of the
+    message (code and details) for logs and support; `message` is for people."""
+    status = http_status(exc)
+    details = exc.details
+    technical = f"{exc.code}: {exc.message}"
+    if details.get("field"):
+        technical += f" (field {details['field']})"
+    return {
+        "success": False,
+        "error": {
+            "code": exc.code,
+            "message": exc.message,
+            "system_message": technical,
+            "type": "client_error" if status < 500 else "server_error",
+            "status": status,
+            "details": details,
+            "trace_id": trace_id or new_trace_id(),
+            "timestamp": iso_now(),
+        },
+    }
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -46,8 +97,7 @@ class AsciiJSONResponse(JSONResponse):
 
 def error_response(exc: MeetingBuddyError, *, headers: dict[str, str] | None = None,
                    trace_id: str | None = None) -> JSONResponse:
-    return AsciiJSONResponse(exc.envelope(trace_id or secrets.token_hex(8)),
-                             status_code=exc.status, headers=headers)
+    return AsciiJSONResponse(envelope(exc, trace_id), status_code=http_status(exc), headers=headers)
 
 
 # -- request validation -> VALIDATION_ERROR naming the field ----------------------------
@@ -94,8 +144,8 @@ _STATUS_ERRORS: dict[int, type[MeetingBuddyError]] = {
 
 def install_error_handlers(app: FastAPI) -> None:
     async def on_meeting_buddy_error(request: Request, exc: MeetingBuddyError) -> JSONResponse:
-        trace_id = secrets.token_hex(8)
-        if exc.status >= 500:
+        trace_id = new_trace_id()
+        if http_status(exc) >= 500:
             log.warning("%s on %s %s (trace %s): %s", exc.code, request.method,
                         request.url.path, trace_id, exc.message)
         return error_response(exc, trace_id=trace_id)
@@ -119,7 +169,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The trace id ties the client's envelope to the server log; nothing else leaves.
-        trace_id = secrets.token_hex(8)
+        trace_id = new_trace_id()
         log.error("Unexpected error on %s %s (trace %s)", request.method, request.url.path,
                   trace_id, exc_info=exc)
         return error_response(InternalError("Internal server error"), trace_id=trace_id)

@@ -6,7 +6,8 @@ never reaches routing or body parsing.
 from __future__ import annotations
 
 import hmac
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.api.errors import PayloadTooLarge, error_response
 from app.errors import AuthenticationRequired, InvalidApiKey, MeetingBuddyError

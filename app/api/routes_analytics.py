@@ -2,8 +2,9 @@
 Meeting Buddy instances included)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 

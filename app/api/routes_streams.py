@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import StreamingResponse
@@ -19,8 +20,7 @@ from pydantic import BaseModel
 
 from app.api.errors import error_responses
 from app.api.routes_sessions import Manager, load_session
-from app.api.schemas import (LogEventData, ParticipantEventData, StatusEventData,
-                             TranscriptEventData, sse_schema)
+from app.api.schemas import LogEventData, ParticipantEventData, StatusEventData, TranscriptEventData, sse_schema
 from app.events import AsyncSubscription, SessionEvent
 from app.models import Status
 from app.sessions import SessionManager

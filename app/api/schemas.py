@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -84,6 +84,7 @@ Seconds = Annotated[float, Field(allow_inf_nan=False)]
 class ErrorBody(BaseModel):
     code: str
     message: str
+    system_message: str
     type: Literal["client_error", "server_error"]
     status: int
     details: dict[str, Any]
@@ -123,16 +124,16 @@ class SessionOut(BaseModel):
     debug_mode: bool
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     updated_at: str = Field(json_schema_extra={"format": "date-time"})
-    join_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
-    leave_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
-    total_duration_seconds: Optional[float]
-    segment_count: Optional[int]
-    audio_file_count: Optional[int]
-    video_file_count: Optional[int]
-    total_size_bytes: Optional[int]
+    join_timestamp: str | None = Field(json_schema_extra={"format": "date-time"})
+    leave_timestamp: str | None = Field(json_schema_extra={"format": "date-time"})
+    total_duration_seconds: float | None
+    segment_count: int | None
+    audio_file_count: int | None
+    video_file_count: int | None
+    total_size_bytes: int | None
     output_directory: str
-    error_message: Optional[str]
-    error_code: Optional[str]
+    error_message: str | None
+    error_code: str | None
     metadata: dict[str, Any]
     current_participants: dict[str, Any]
     participant_history: list[dict[str, Any]]
@@ -148,10 +149,10 @@ class TranscriptOut(BaseModel):
     transcript_id: str
     session_id: str
     text: str
-    confidence: Optional[float]
+    confidence: float | None
     start_time: float
     end_time: float
-    speaker: Optional[str]
+    speaker: str | None
     language_code: str
     created_at: str = Field(json_schema_extra={"format": "date-time"})
 
@@ -180,16 +181,16 @@ class SessionIn(_Strict):
     debug_mode: bool
     created_at: Timestamp
     updated_at: Timestamp
-    join_timestamp: Optional[Timestamp]
-    leave_timestamp: Optional[Timestamp]
-    total_duration_seconds: Optional[Annotated[Seconds, Field(ge=0)]]
-    segment_count: Optional[Count]
-    audio_file_count: Optional[Count]
-    video_file_count: Optional[Count]
-    total_size_bytes: Optional[Count]
+    join_timestamp: Timestamp | None
+    leave_timestamp: Timestamp | None
+    total_duration_seconds: Annotated[Seconds, Field(ge=0)] | None
+    segment_count: Count | None
+    audio_file_count: Count | None
+    video_file_count: Count | None
+    total_size_bytes: Count | None
     output_directory: str = Field(max_length=1024)
-    error_message: Optional[str] = Field(max_length=4096)
-    error_code: Optional[str] = Field(max_length=64)
+    error_message: str | None = Field(max_length=4096)
+    error_code: str | None = Field(max_length=64)
     metadata: dict[str, Any]
     current_participants: dict[str, Any]
     participant_history: list[dict[str, Any]]
@@ -197,12 +198,12 @@ class SessionIn(_Strict):
 
 class TranscriptIn(_Strict):
     transcript_id: Identifier
-    session_id: Optional[Identifier] = Field(None, description="must be the path's id when given")
+    session_id: Identifier | None = Field(None, description="must be the path's id when given")
     text: str
-    confidence: Optional[Annotated[Seconds, Field(ge=0, le=1)]]
+    confidence: Annotated[Seconds, Field(ge=0, le=1)] | None
     start_time: Seconds
     end_time: Seconds
-    speaker: Optional[str] = Field(max_length=256)
+    speaker: str | None = Field(max_length=256)
     language_code: str = Field(max_length=16)
     created_at: Timestamp
 
@@ -210,7 +211,7 @@ class TranscriptIn(_Strict):
 class ImportBody(_Strict):
     session: SessionIn
     transcripts: list[TranscriptIn] = Field(default_factory=list)
-    origin: Optional[str] = Field(None, min_length=1, max_length=512,
+    origin: str | None = Field(None, min_length=1, max_length=512,
                                   description="where the session comes from (an instance name or URL)")
 
 
@@ -243,7 +244,7 @@ class TrendsOut(BaseModel):
 class BucketOut(BaseModel):
     label: str
     min_seconds: float
-    max_seconds: Optional[float]
+    max_seconds: float | None
     count: int
     percentage: float
 
@@ -271,9 +272,9 @@ class ActiveSessionOut(BaseModel):
     platform: PlatformName
     status: StatusName
     bot_name: str
-    join_timestamp: Optional[str] = Field(json_schema_extra={"format": "date-time"})
+    join_timestamp: str | None = Field(json_schema_extra={"format": "date-time"})
     current_participants: dict[str, Any]
-    duration_so_far_seconds: Optional[float] = Field(description="null until the bot has joined")
+    duration_so_far_seconds: float | None = Field(description="null until the bot has joined")
 
 
 # -- SSE events (the `data:` JSON of each event) ---------------------------------------------
@@ -281,10 +282,10 @@ class ActiveSessionOut(BaseModel):
 class StatusEventData(BaseModel):
     session_id: str
     status: StatusName
-    previous_status: Optional[StatusName]
+    previous_status: StatusName | None
     timestamp: str = Field(json_schema_extra={"format": "date-time"})
-    error_message: Optional[str]
-    error_code: Optional[str]
+    error_message: str | None
+    error_code: str | None
 
 
 class ParticipantEventData(StatusEventData):
@@ -295,12 +296,12 @@ class ParticipantEventData(StatusEventData):
 
 class TranscriptEventData(BaseModel):
     session_id: str
-    transcript_id: Optional[str] = Field(description="null while partial")
+    transcript_id: str | None = Field(description="null while partial")
     text: str
-    speaker: Optional[str]
+    speaker: str | None
     start_time: float
     end_time: float
-    confidence: Optional[float] = Field(description="null while partial")
+    confidence: float | None = Field(description="null while partial")
     language_code: str
     is_partial: bool
     timestamp: str = Field(json_schema_extra={"format": "date-time"})

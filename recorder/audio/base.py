@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from app.errors import MeetingBuddyError
 from recorder.clock import SessionClock
 from recorder.drops import DropCounter, LogFn
+from recorder.errors import AudioCaptureError
 
 SAMPLE_RATE = 16000
 
@@ -35,12 +35,6 @@ class AudioChunk:
     @property
     def end_time(self) -> float:
         return self.start_time + self.duration
-
-
-class AudioCaptureError(MeetingBuddyError):
-    """Audio could not be captured (device missing or lost, unreadable file): the session fails."""
-
-    code, status = "AUDIO_CAPTURE_FAILED", 500
 
 
 class _BoundedQueue:

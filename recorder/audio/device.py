@@ -29,7 +29,7 @@ except OSError as exc:  # the PortAudio library itself is missing
     sd = None
     _PORTAUDIO_MISSING = str(exc)
 
-from recorder.audio.base import AudioCaptureError, AudioChunk, AudioSource, ChunkStamper, SAMPLE_RATE
+from recorder.audio.base import SAMPLE_RATE, AudioCaptureError, AudioChunk, AudioSource, ChunkStamper
 from recorder.audio.resample import MonoResampler
 from recorder.clock import SessionClock
 from recorder.drops import LogFn

@@ -6,7 +6,7 @@ Webex, follows who is there and who speaks, taps the meeting audio and leaves on
     bot.start(); ...; bot.leave(); bot.close()
 """
 from recorder.bot.bot import MeetingBot
+from recorder.bot.chromium import prepare_qtwebengine_environment
 from recorder.bot.config import BotConfig, LeaveTimers
-from recorder.bot.runtime import prepare_qtwebengine_environment
 
 __all__ = ["BotConfig", "LeaveTimers", "MeetingBot", "prepare_qtwebengine_environment"]

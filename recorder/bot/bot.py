@@ -9,27 +9,30 @@ audio or video" for this, and the selector packs click it).
 """
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import json
 import re
 import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QCryptographicHash, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import (
-    QWebEngineCertificateError, QWebEngineLoadingInfo, QWebEnginePage, QWebEnginePermission,
-    QWebEngineProfile, QWebEngineScript, QWebEngineSettings,
+    QWebEngineCertificateError,
+    QWebEngineLoadingInfo,
+    QWebEnginePage,
+    QWebEnginePermission,
+    QWebEngineProfile,
+    QWebEngineScript,
+    QWebEngineSettings,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
-from app.models import END_REASONS
 from recorder.bot.bridge import PageBridge
 from recorder.bot.config import BotConfig, LeaveTimers
-from recorder.bot.monitor import (
-    ADMITTED, LOADING, LOBBY, PAGE_LOAD_TIMEOUT_S, MeetingMonitor, Outcome, Step, completed, failed,
-)
+from recorder.bot.monitor import ADMITTED, LOADING, LOBBY, PAGE_LOAD_TIMEOUT_S, MeetingMonitor, Step
+from recorder.bot.outcome import Ending, Outcome, completed, failed
 from recorder.bot.page_scripts import BRIDGE_OBJECT, build_page_scripts
 from recorder.bot.page_state import PageState, PageStateError
 from recorder.bot.pcm import ChunkError, decode_chunk, monotonic_from_unix
@@ -58,17 +61,17 @@ class _BotPage(QWebEnginePage):
         self._report = report
         self._console = console
 
-    def javaScriptAlert(self, origin, message):  # noqa: N802 (Qt override)
+    def javaScriptAlert(self, origin, message):
         self._report("info", f"The meeting page said: {message}")
 
-    def javaScriptConfirm(self, origin, message):  # noqa: N802
+    def javaScriptConfirm(self, origin, message):
         self._report("info", f"The meeting page asked {message!r}; answered yes")
         return True
 
-    def javaScriptPrompt(self, origin, message, default):  # noqa: N802
+    def javaScriptPrompt(self, origin, message, default):
         return False, ""
 
-    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802
+    def javaScriptConsoleMessage(self, level, message, line, source):
         if self._console and level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
             self._report("warning", f"page console: {message} ({source}:{line})")
 
@@ -79,7 +82,7 @@ class MeetingBot(QObject):
     participant_left = Signal(str)
     speaker_changed = Signal(object)        # name or None, at the moment of change
     log = Signal(str, str)                  # level ("info"|"warning"|"error"), message
-    finished = Signal(str, str, str)        # "completed"|"failed", code, human message
+    finished = Signal(object)               # the Outcome, once
 
     def __init__(self, config: BotConfig, audio_sink: AudioSink | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -132,20 +135,12 @@ class MeetingBot(QObject):
         self.log.emit("info", f"Opening the {self.config.platform} meeting page as {self.config.bot_name!r}")
         self._page.load(QUrl(self.config.join_url))
 
-    def leave(self, reason: str = "STOP_REQUESTED") -> None:
-        """Leave gracefully (click the platform's leave control), then finish with `reason`.
-
-        An end reason (app.models.END_REASONS) finishes "completed"; any other code, e.g. a
-        recording failure the pipeline hit, finishes "failed" with that code.
-        """
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,63}", reason or ""):
-            raise ValueError(f"leave reason must be an end reason or error code, got {reason!r}")
+    def leave(self, outcome: Outcome = completed("STOP_REQUESTED", "Stopped by the user")) -> None:
+        """Leave gracefully (click the platform's leave control), then finish with `outcome`:
+        a stop, or a failure the recording hit."""
         if self._finished or self._leaving:
             return
-        message = "Stopped by the user" if reason == "STOP_REQUESTED" else f"Leaving the meeting ({reason})"
-        outcome = Outcome("completed" if reason in END_REASONS else "failed", reason, message,
-                          leave_first=self._monitor.phase in (LOBBY, ADMITTED))
-        self._conclude(outcome)
+        self._conclude(dataclasses.replace(outcome, leave_first=self._monitor.phase in (LOBBY, ADMITTED)))
 
     def note_audio_activity(self) -> None:
         """Voice activity heard in the meeting audio (keeps the silence timer from firing)."""
@@ -241,16 +236,22 @@ class MeetingBot(QObject):
             self.log.emit("info", f"Denied {kind} to {permission.origin().host()}: the bot grants no "
                                   "browser permission, so it joins with microphone and camera off")
 
-    def _trusted(self, host: str) -> bool:
-        return any(fnmatch.fnmatchcase(host.lower(), pattern.lower()) for pattern in self.config.trusted_cert_hosts)
+    def _trusted(self, error: QWebEngineCertificateError) -> bool:
+        """Only the pinned certificate itself (by fingerprint), never a host name: whoever
+        answers for a mapped host with another certificate is refused."""
+        chain = error.certificateChain()
+        if not chain or not self.config.trusted_certificates:
+            return False
+        digest = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode("ascii")
+        return digest.lower() in self.config.trusted_certificates
 
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
         host = error.url().host()
-        if self._trusted(host):
+        if self._trusted(error):
             error.acceptCertificate()
             if host not in self._accepted_hosts:
                 self._accepted_hosts.add(host)
-                self.log.emit("warning", f"Demo/test mode: accepting the local certificate of {host}")
+                self.log.emit("warning", f"Demo/test mode: accepting the meeting simulator's certificate for {host}")
             return
         error.rejectCertificate()
         self._cert_errors.append(f"{host}: {error.description()}")
@@ -404,9 +405,9 @@ class MeetingBot(QObject):
         self._finished = True
         self._monitor.done = True
         self._clock.stop()
-        level = "info" if outcome.outcome == "completed" else "error"
-        self.log.emit(level, f"{outcome.outcome} ({outcome.code}): {outcome.message}")
-        self.finished.emit(outcome.outcome, outcome.code, outcome.message)
+        level = "info" if outcome.ending is Ending.COMPLETED else "error"
+        self.log.emit(level, f"{outcome.ending} ({outcome.code}): {outcome.message}")
+        self.finished.emit(outcome)
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LeaveTimers:
-    """Seconds; each one is a user setting (PLATFORMS.md lists the usual ranges)."""
+    """Seconds; each one is a user setting (docs/PLATFORMS.md lists the usual ranges)."""
 
     waiting_room: float = 600          # from start until admitted (pre-join + lobby)
     no_one_joined: float = 900         # admitted, and no other person ever appeared
@@ -23,6 +23,7 @@ class BotConfig:
     bot_name: str = "Meeting Buddy"
     debug_mode: bool = False           # show the bot's browser window
     timers: LeaveTimers = field(default_factory=LeaveTimers)
-    # Demo/test mode only: hosts (mapped to the local simulator) whose certificate errors are
-    # accepted. Empty in production, where every certificate error fails the load.
-    trusted_cert_hosts: frozenset[str] = frozenset()
+    # Demo/test mode only: SHA-256 fingerprints (lowercase hex of the DER certificate) of the
+    # local simulator's certificate, the one certificate error that is accepted. Empty in
+    # production, where every certificate error fails the load.
+    trusted_certificates: frozenset[str] = frozenset()

@@ -2,7 +2,7 @@
 phase the bot is in, what to click next, who joined or left, who speaks, and when and why
 the bot's time in the meeting ends.
 
-Outcome codes are the PLATFORMS.md vocabulary (app.models.ERROR_CODES / END_REASONS).
+Outcome codes are the bot's vocabulary (recorder/bot/outcome.py, docs/PLATFORMS.md).
 Removal is a failure (BOT_REMOVED): the recording did not end on the user's terms.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from recorder.bot.config import LeaveTimers
+from recorder.bot.outcome import Outcome, completed, failed
 from recorder.bot.page_state import PageState
 from recorder.bot.roster import UNCHANGED, Roster, SpeakerTracker
 
@@ -20,22 +21,6 @@ JOIN_RETRY_S = 5.0          # a join click the page ignored is tried again after
 MAX_ATTEMPTS = 4            # tries of the name field or a toggle before going on without it
 NETWORK_GRACE_S = 60.0      # offline / reconnecting this long in the meeting -> NETWORK_LOST
 PAGE_LOAD_TIMEOUT_S = 60.0  # the meeting page shows nothing at all this long -> PAGE_LOAD_FAILED
-
-
-@dataclass(frozen=True)
-class Outcome:
-    outcome: str            # "completed" | "failed"
-    code: str               # end_reason or error_code
-    message: str
-    leave_first: bool = False   # the bot is in the meeting or its lobby: click leave first
-
-
-def completed(code: str, message: str, leave_first: bool = True) -> Outcome:
-    return Outcome("completed", code, message, leave_first)
-
-
-def failed(code: str, message: str, leave_first: bool = False) -> Outcome:
-    return Outcome("failed", code, message, leave_first)
 
 
 @dataclass

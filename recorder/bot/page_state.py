@@ -31,7 +31,7 @@ class PageState:
         return landmark in self.flags
 
     @classmethod
-    def from_json(cls, text: str) -> "PageState":
+    def from_json(cls, text: str) -> PageState:
         try:
             data = json.loads(text)
             return cls(

@@ -54,11 +54,6 @@ class Roster:
     def humans_present(self) -> int:
         return sum(1 for bot in self._present.values() if not bot)
 
-    @property
-    def observed(self) -> bool:
-        """Whether the page ever showed any participant (the bot included)."""
-        return bool(self._present) or self.humans_seen
-
 
 UNCHANGED = object()
 

@@ -1,11 +1,10 @@
 """The simulator's self-signed TLS certificate, made fresh for each server start.
 
 It names every platform host the simulator answers for. It is trusted only where a caller
-explicitly accepts it (demo and test mode, mapped hosts); production never sees it.
+pins its fingerprint (demo and test mode); production never sees it.
 """
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import ipaddress
@@ -33,14 +32,6 @@ class SimulatorCertificate:
         """SHA-256 of the DER certificate, lowercase hex (as QSslCertificate.digest gives it)."""
         return hashlib.sha256(self.cert_der).hexdigest()
 
-    @property
-    def spki_fingerprint(self) -> str:
-        """Base64 SHA-256 of the public key, the form Chromium's --ignore-certificate-errors-spki-list takes."""
-        cert = x509.load_der_x509_certificate(self.cert_der)
-        spki = cert.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -8,8 +8,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 COMMANDS = ("admit", "deny", "remove_bot", "end_meeting", "everyone_leaves")
 MAX_EVENTS = 10_000

@@ -1,14 +1,31 @@
-"""Which host names the simulator answers for, how Chromium is pointed at it, and which of
-its pages a request path opens."""
+"""Which host names the simulator answers for, how Chromium is pointed at it, which of its
+pages a request path opens, and which meeting a page address names.
+
+The simulator stands in for the real services, so it reads addresses as they do, on its
+own: it shares no code with the product's link parser.
+"""
 from __future__ import annotations
 
+import base64
 import fnmatch
+import json
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote
+from enum import Enum
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from app.models import Platform
+
+class Platform(str, Enum):
+    """The services the simulator imitates (the same names the product uses for them)."""
+
+    TEAMS = "teams"
+    ZOOM = "zoom"
+    GOOGLE_MEET = "google_meet"
+    WEBEX = "webex"
+
+    def __str__(self) -> str:
+        return self.value
 
 # Host patterns as Chromium's --host-resolver-rules takes them ("*" spans labels).
 PLATFORM_HOSTS: dict[Platform, tuple[str, ...]] = {
@@ -140,3 +157,59 @@ def new_meeting_id(platform: Platform) -> str:
         letters = "abcdefghijklmnopqrstuvwxyz"
         return "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
     return f"sim{secrets.token_hex(6)}"
+
+
+# -- which meeting a page address names ----------------------------------------------------
+
+_TEAMS_MEETUP = re.compile(r"/l/meetup-join/([^/]+)(?:/.*)?")
+_TEAMS_MEET = re.compile(r"/meet/([^/?]+)/?")
+_ZOOM_MEETING = re.compile(r"/(?:wc/([^/]+)/join|wc/join/([^/]+)|[jws]/([^/]+)|my/([^/]+))/?")
+_MEET_CODE = re.compile(r"/(?:lookup/)?([a-z0-9][a-z0-9_-]{2,63})/?")
+_WEBEX_MEETING = re.compile(
+    r"/(?:meet/([^/]+)|wbxmjs/joinservice/sites/[^/]+/meeting/download/([^/]+)"
+    r"|webappng/sites/[^/]+/meeting/(?:info/|download/)?([^/]+)).*")
+
+
+def meeting_id_in(platform: Platform, href: str) -> str | None:
+    """The meeting a page address opens (as the service reads it), None if it names none."""
+    parts = urlsplit(href)
+    path, query = parts.path or "/", parts.query
+    if platform is Platform.TEAMS:
+        return _teams_meeting(path, query) or _teams_meeting(*_fragment(parts.fragment))
+    if platform is Platform.ZOOM:
+        match = _ZOOM_MEETING.fullmatch(path)
+        return next((group for group in match.groups() if group), None) if match else None
+    if platform is Platform.GOOGLE_MEET:
+        match = _MEET_CODE.fullmatch(path)
+        return match.group(1).lower() if match else None
+    if path.endswith("/j.php"):
+        return _first(query, "MTID")
+    match = _WEBEX_MEETING.fullmatch(path)
+    return next((group for group in match.groups() if group), None) if match else None
+
+
+def _fragment(fragment: str) -> tuple[str, str]:
+    path, _, query = fragment.partition("?")
+    return path, query
+
+
+def _first(query: str, name: str) -> str | None:
+    values = parse_qs(query).get(name)
+    return values[0] if values else None
+
+
+def _teams_meeting(path: str, query: str) -> str | None:
+    if match := _TEAMS_MEETUP.fullmatch(path):
+        return unquote(match.group(1))
+    if match := _TEAMS_MEET.fullmatch(path):
+        return match.group(1)
+    coords = _first(query, "coords")
+    if path.rstrip("/").endswith("light-meetings/launch") and coords:
+        try:
+            padded = coords.replace("-", "+").replace("_", "/")
+            data = json.loads(base64.b64decode(padded + "=" * (-len(padded) % 4)).decode("utf-8"))
+        except ValueError:
+            return None
+        thread = data.get("threadId") if isinstance(data, dict) else None
+        return thread if isinstance(thread, str) else None
+    return None

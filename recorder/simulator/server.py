@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from app.errors import MeetingBuddyError
-from app.links import parse_meeting_link
-from app.models import Platform
 from recorder.simulator import hosts
 from recorder.simulator.certificate import SimulatorCertificate, make_certificate
 from recorder.simulator.control import BadPageEvent, SimulatorControl
+from recorder.simulator.hosts import Platform
 from recorder.simulator.scenario import Scenario, ScenarioError, load_scenario
 from recorder.simulator.speech import SpeechError, SpeechLibrary
 
@@ -74,7 +72,7 @@ class MeetingSimulator:
 
     # --- life cycle -------------------------------------------------------------------
 
-    def start(self) -> "MeetingSimulator":
+    def start(self) -> MeetingSimulator:
         if self._server is not None:
             return self
         self.prepare_speech(self.scenario)
@@ -100,7 +98,7 @@ class MeetingSimulator:
             self._thread.join(timeout=5)
         self._thread = None
 
-    def __enter__(self) -> "MeetingSimulator":
+    def __enter__(self) -> MeetingSimulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -167,10 +165,7 @@ class MeetingSimulator:
 
     def scenario_for(self, platform: Platform, href: str) -> tuple[Scenario, str | None]:
         """The scenario a page address plays, and its meeting id (None if it has none)."""
-        try:
-            meeting_id: str | None = parse_meeting_link(href).meeting_id
-        except MeetingBuddyError:
-            meeting_id = None
+        meeting_id = hosts.meeting_id_in(platform, href)
         parts = urlsplit(href)
         for query in (parts.query, parts.fragment.partition("?")[2]):
             names = parse_qs(query).get("scenario")
@@ -234,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def handle(self) -> None:
@@ -252,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- dispatch ---------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         path = parts.path
         if path.startswith("/__sim/"):
@@ -277,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_text(HTTPStatus.NOT_FOUND, "This page isn't available.")
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         try:
             body = self._json_body()

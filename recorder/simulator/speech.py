@@ -32,7 +32,7 @@ class SpeechClip:
 
 
 def speech_key(voice: str, text: str) -> str:
-    digest = hashlib.sha256(f"espeak-ng\0{voice}\0{WORDS_PER_MINUTE}\0{text}".encode("utf-8"))
+    digest = hashlib.sha256(f"espeak-ng\0{voice}\0{WORDS_PER_MINUTE}\0{text}".encode())
     return digest.hexdigest()[:32]
 
 

@@ -26,7 +26,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def session_port() -> int:
     """One simulator port for this whole process."""
     return free_port()
@@ -46,7 +46,7 @@ def configure_qtwebengine(port: int | None = None) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
-    from recorder.bot.runtime import prepare_qtwebengine_environment
+    from recorder.bot.chromium import prepare_qtwebengine_environment
 
     port = session_port() if port is None else port
     if chromium_flags_for(port) in os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""):

@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from app.models import Status
+from app.links import MeetingLink
+from app.models import Session, Status
+from app.runners.common import for_session, media_error_code, session_callbacks
+from app.sessions import SessionControl
 from app.workers import off_loop
 from recorder.audio.base import AudioSource
-from recorder.pipeline import PipelineConfig, RecordingPipeline, session_callbacks
+from recorder.errors import MediaError
+from recorder.pipeline import PipelineConfig, RecordingPipeline
 
 
 @dataclass
@@ -24,11 +28,11 @@ class DeviceSessionOptions:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
 
 
-def open_device_mix(mic, system) -> AudioSource:
+def open_device_mix(mic: str | int | None, system: str | int | None) -> AudioSource:
     from recorder.audio.device import DeviceAudioSource
     from recorder.audio.mix import MixAudioSource
 
-    sources = {}
+    sources: dict[str, AudioSource] = {}
     if mic is not None:
         sources["you"] = DeviceAudioSource(mic)
     if system is not None:
@@ -39,47 +43,47 @@ def open_device_mix(mic, system) -> AudioSource:
 
 
 class DeviceSessionRunner:
-    def __init__(self, session, link, options: DeviceSessionOptions) -> None:
+    def __init__(self, session: Session, link: MeetingLink | None, options: DeviceSessionOptions) -> None:
         self.session = session
         self.options = options
 
-    async def run(self, control) -> None:
+    async def run(self, control: SessionControl) -> None:
         loop = asyncio.get_running_loop()
         opts = self.options
-        failed: asyncio.Future = loop.create_future()
+        failed: asyncio.Future[MediaError] = loop.create_future()
 
-        def fail_once(code: str, message: str) -> None:
+        def fail_once(error: MediaError) -> None:
             if not failed.done():
-                failed.set_result((code, message))
+                failed.set_result(error)
 
         def mark_recording() -> None:
-            if control.session.status == Status.ACTIVE.value:
+            if control.session.status is Status.ACTIVE:
                 control.set_status(Status.RECORDING)
 
         control.set_status(Status.JOINING)
         control.set_status(Status.ACTIVE)
         pipeline = RecordingPipeline(
             control.output_dir, open_device_mix(opts.mic, opts.system),
-            PipelineConfig(**{**opts.pipeline.__dict__,
-                              "screen_capture": opts.screen_monitor is not None,
-                              "transcription_enabled": self.session.transcription_enabled,
-                              "language": self.session.transcription_language}),
+            for_session(opts.pipeline, control, screen_capture=opts.screen_monitor is not None),
             session_callbacks(
                 control, first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
-                failed=lambda code, msg: loop.call_soon_threadsafe(fail_once, code, msg)),
+                failed=lambda error: loop.call_soon_threadsafe(fail_once, error)),
             screen_monitor=opts.screen_monitor)
-        await off_loop(pipeline.start)
-        waits = {asyncio.ensure_future(control.wait_stop()), failed}
+        try:
+            await off_loop(pipeline.start)
+        except MediaError as exc:  # the devices or the folder cannot be used at all
+            control.fail(media_error_code(exc), exc.message)
+            return
+        waits: set[asyncio.Future] = {asyncio.ensure_future(control.wait_stop()), failed}
         try:
             done, _ = await asyncio.wait(waits, timeout=opts.max_duration,
                                          return_when=asyncio.FIRST_COMPLETED)
             end_reason = "STOP_REQUESTED" if done else "MAX_DURATION"
             control.set_status(Status.LEAVING)
             result = await off_loop(pipeline.finish)
-            error = failed.result() if failed.done() else (
-                (result.error_code, result.error_message) if result.error_code else None)
-            if error:
-                control.fail(*error)
+            error = failed.result() if failed.done() else result.failure
+            if error is not None:
+                control.fail(media_error_code(error), error.message)
             else:
                 control.complete(end_reason)
         finally:

