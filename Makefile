@@ -14,4 +14,4 @@ bench:
 	bash scripts/setup.sh && .venv/bin/python -m bench.run
 
 soak:
-	bash scripts/test.sh -m soak tests/test_e2e_sessions.py
+	bash scripts/test.sh -m soak tests/e2e/test_e2e_sessions.py

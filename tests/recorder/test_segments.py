@@ -20,7 +20,7 @@ from recorder.screen import VideoFrame
 from recorder.segments import SegmentWriter, probe_segments
 from tests.fixtures_audio import dominant_frequency
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CRASH_WRITER = REPO / "tests" / "crash_writer.py"
 
 

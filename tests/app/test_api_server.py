@@ -22,7 +22,7 @@ from app.export import FORMATS
 from app.models import SESSION_FIELDS, Status
 from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, ZOOM_LINK, LiveServer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

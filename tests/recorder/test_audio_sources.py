@@ -41,7 +41,7 @@ from tests.fixtures_audio import (  # noqa: F401  (fixtures)
     write_tone,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class LogSink:

@@ -40,7 +40,7 @@ from ui.session_actions import export_filters
 from ui.settings_dialog import SettingsDialog
 from ui.transcript_view import LOAD_BATCH, MUTED, TranscriptView
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MEET = "https://meet.google.com/abc-defg-hij"
 ZOOM = "https://us02web.zoom.us/j/123456789?pwd=secret"
 FINAL_ALICE = "Hello everyone, thanks for coming."
