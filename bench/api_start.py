@@ -1,6 +1,6 @@
 """POST /sessions latency under concurrent clients: a real ApiServer (uvicorn, FastAPI, the
 SessionManager and a SQLite store) on loopback, driven by 20 httpx clients in another
-process. Sessions run a trivial runner (it reports joining, then waits to be stopped), so
+process. Sessions run a scripted runner (it reports joining, then waits to be stopped), so
 the figure is the API and the session manager, not the bot's start-up."""
 from __future__ import annotations
 
@@ -12,27 +12,18 @@ import tempfile
 from pathlib import Path
 
 from app.api.server import ApiServer
-from app.models import Status
 from app.sessions import SessionManager
 from app.store import Store
 from bench.figures import BenchResult, Figure, Mode, at_most
+from tests.fakes import JOINING, scripted, status
 
 CLIENTS = 20
-
-
-class JoiningRunner:
-    """Reports joining, like a bot loading the meeting page, and waits to be stopped."""
-
-    async def run(self, control) -> None:
-        control.set_status(Status.JOINING)
-        await control.wait_stop()
-        control.complete("STOP_REQUESTED")
 
 
 async def serve_and_measure(folder: Path, requests: int) -> dict:
     token = secrets.token_urlsafe(24)
     store = Store(folder)
-    manager = SessionManager(store, runner_factory=lambda session, link: JoiningRunner())
+    manager = SessionManager(store, runner_factory=scripted(status(JOINING)))
     server = ApiServer(manager, token=token, port=0)
     await server.start()
     try:

@@ -23,6 +23,20 @@ from bench.figures import BenchResult, Figure, Mode, at_most, summarize
 from bench.long_meeting import long_meeting
 from bench.qt_defects import contain_none_reference_leak
 from bench.speech_script import SCRIPT
+from tests.fakes import (
+    ACTIVE,
+    JOINING,
+    RECORDING,
+    ScriptedRunner,
+    Step,
+    join,
+    join_as_bot,
+    partial,
+    pause,
+    recording,
+    say,
+    status,
+)
 
 TICK_MS = 10
 MEET_LINK = "https://meet.google.com/abc-defg-hij"
@@ -58,44 +72,26 @@ class StallMeter:
         self._timer.stop()
 
 
-class ScriptedSession:
-    """Reports what a live recording session reports, at its pace, until stopped."""
-
-    def __init__(self, session) -> None:
-        self.session = session
-
-    async def run(self, control) -> None:
-        from app.models import Status
-
-        control.set_status(Status.JOINING)
-        await asyncio.sleep(0.2)
-        control.set_status(Status.ACTIVE)
-        for name in ("Alice Johnson", "Bob Smith", "Carol Davis"):
-            control.participant(name, "joined")
-        control.participant(self.session.bot_name, "joined", is_bot=True)
-        control.set_status(Status.RECORDING)
-        lines = itertools.cycle(SCRIPT)
-        speakers = itertools.cycle(("Alice Johnson", "Bob Smith", "Carol Davis"))
-        t = 0.0
-        for second in itertools.count(1):
-            if control.stop_requested:
-                break
-            control.recording(segment_count=1, audio_file_count=1, video_file_count=1,
-                              total_size_bytes=second * 40_000, total_duration_seconds=float(second))
-            if second % 4:
-                words = next(lines).split()
-                control.transcript(text=" ".join(words[: 3 * (second % 4)]), start_time=t,
-                                   end_time=t + second % 4, is_partial=True, speaker="Alice Johnson")
-            else:
-                control.transcript(text=next(lines), start_time=t, end_time=t + 3.8, is_partial=False,
-                                   speaker=next(speakers), confidence=0.9)
-                t += 4.0
-            try:
-                await asyncio.wait_for(control.wait_stop(), 1.0)
-            except asyncio.TimeoutError:
-                pass
-        control.set_status(Status.LEAVING)
-        control.complete("STOP_REQUESTED")
+def live_session_steps() -> Iterator[Step]:
+    """What a live recording session reports, at its pace, until stopped: three people and
+    the bot, a growing segment every second, partials and then a final line every 4 s."""
+    yield from (status(JOINING), pause(0.2), status(ACTIVE))
+    for name in ("Alice Johnson", "Bob Smith", "Carol Davis"):
+        yield join(name)
+    yield from (join_as_bot(), status(RECORDING))
+    lines = itertools.cycle(SCRIPT)
+    speakers = itertools.cycle(("Alice Johnson", "Bob Smith", "Carol Davis"))
+    t = 0.0
+    for second in itertools.count(1):
+        yield recording(segment_count=1, audio_file_count=1, video_file_count=1,
+                        total_size_bytes=second * 40_000, total_duration_seconds=float(second))
+        if second % 4:
+            words = next(lines).split()
+            yield partial(" ".join(words[: 3 * (second % 4)]), t, t + second % 4, speaker="Alice Johnson")
+        else:
+            yield say(next(lines), t, t + 3.8, speaker=next(speakers))
+            t += 4.0
+        yield pause(1.0)
 
 
 @contextmanager
@@ -183,7 +179,7 @@ def measure(mode: Mode) -> BenchResult:
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    app = Application(runner_factory=lambda session, link: ScriptedSession(session))
+    app = Application(runner_factory=lambda session, link: ScriptedRunner(live_session_steps()))
     app.start()
     meter = StallMeter()
     try:

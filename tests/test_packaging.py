@@ -164,9 +164,9 @@ def test_desktop_entry_name_matches_the_running_app():
 
 def test_desktop_entry_passes_the_validator():
     validator = shutil.which("desktop-file-validate")
-    if validator is None:  # desktop-file-utils not installed: the stdlib checks above stand
-        _desktop_entry()
-        return
+    if validator is None:
+        pytest.skip("desktop-file-validate is not installed (Debian: desktop-file-utils; "
+                    "scripts/setup.sh installs it)")
     result = subprocess.run([validator, str(DESKTOP)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
@@ -189,9 +189,8 @@ def test_metainfo_describes_the_app():
 
 def test_metainfo_passes_the_validator():
     validator = shutil.which("appstreamcli")
-    if validator is None:  # AppStream tools not installed: the stdlib checks above stand
-        ET.parse(METAINFO)
-        return
+    if validator is None:
+        pytest.skip("appstreamcli is not installed (Debian: appstream; scripts/setup.sh installs it)")
     result = subprocess.run([validator, "validate", "--no-net", str(METAINFO)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

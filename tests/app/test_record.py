@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from app.sessions import SessionManager
+from app.composition import build_core
 from app.settings import Settings, save_settings
-from app.store import Store
+from app.store import DB_NAME, Store
 from recorder.segments import probe_segments
 from tests.fixtures_audio import make_speech_wav
 
@@ -42,10 +42,27 @@ def play_into_sink(wav) -> subprocess.Popen:
     return subprocess.Popen(["paplay", "--device=mb_sink", str(wav)])
 
 
+def wait_until_recording(root, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Capture has started once the session says `recording` (its first audio arrived)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"record exited early: {proc.communicate()[1]}")
+        if (root / DB_NAME).exists():
+            store = Store(root)
+            page = store.list_sessions()
+            store.close()
+            if page.data and page.data[0].status == "recording":
+                return
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("the recording never started")
+
+
 def test_records_system_audio_and_transcribes_it(tmp_path, isolated_dirs):
     wav = make_speech_wav(SPEECH, tmp_path / "speech.wav")
     proc = record("--system", "mb_sink.monitor", "--duration", "12")
-    time.sleep(3)
+    wait_until_recording(isolated_dirs, proc)
     play_into_sink(wav).wait(timeout=30)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
@@ -66,7 +83,7 @@ def test_sigkill_mid_recording_then_restart_keeps_everything_before_the_kill(tmp
     save_settings(Settings(segment_seconds=10))
     wav = make_speech_wav(SPEECH, tmp_path / "speech.wav")
     proc = record("--system", "mb_sink.monitor", "--duration", "120")
-    time.sleep(2)
+    wait_until_recording(isolated_dirs, proc)
     play_into_sink(wav).wait(timeout=30)
     # Kill once the speech is transcribed and the first segment has rotated.
     store = Store(isolated_dirs)
@@ -88,8 +105,8 @@ def test_sigkill_mid_recording_then_restart_keeps_everything_before_the_kill(tmp
     store.close()
 
     # The next start recovers the session and keeps what was recorded.
-    reopened = Store(isolated_dirs)
-    manager = SessionManager(reopened)
+    core = build_core(Settings(segment_seconds=10), own=True)
+    reopened, manager = core.store, core.manager
     session = manager.get(session_id)
     assert session.status == "failed" and session.error_code == "INTERRUPTED"
     heard = " ".join(t.text for t in reopened.transcripts(session_id))
@@ -103,6 +120,7 @@ def test_sigkill_mid_recording_then_restart_keeps_everything_before_the_kill(tmp
     assert all(f.duration_seconds > 5 for f in audio[:-1]), [(f.index, f.duration_seconds) for f in audio]
     recorded = sum(f.duration_seconds for f in audio)
     assert recorded > elapsed - 3.5, (recorded, elapsed)  # at most ~2 s lost, plus start-up
+    core.close()
 
 
 def test_bad_devices_are_clear_errors(isolated_dirs):

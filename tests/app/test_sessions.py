@@ -4,7 +4,6 @@ bookkeeping: statuses, participants, transcripts, logs, stop, delete, recovery, 
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import pytest
 
@@ -12,43 +11,24 @@ from app.errors import InvalidMeetingLink, SessionNotFound, ValidationError
 from app.events import AsyncSubscription
 from app.models import Status
 from app.sessions import SessionManager, StartRequest
+from tests.fakes import RECORDING, happy_path, join, leave, log, recording, say, scripted, status
 
 LINK = "https://meet.google.com/abc-defg-hij"
 
 
-class ScriptedRunner:
-    """Walks the happy path, reports people and speech, then waits for a stop."""
-
-    def __init__(self, session, link, *, end_by_itself=False):
-        self.end_by_itself = end_by_itself
-
-    async def run(self, control):
-        control.set_status(Status.JOINING)
-        control.set_status(Status.ACTIVE)
-        control.participant("Alice", "joined")
-        control.participant("Alice", "joined")  # repeated page report: ignored
-        control.participant("Notetaker", "joined", is_bot=True)
-        control.set_status(Status.RECORDING)
-        # transcripts arrive from a worker thread, like the transcriber's
-        worker = threading.Thread(target=lambda: (
-            control.transcript(text="hello every", start_time=0.5, end_time=1.0, is_partial=True),
-            control.transcript(text="hello everyone", start_time=0.5, end_time=1.4,
-                               is_partial=False, speaker="Alice", confidence=0.91)))
-        worker.start()
-        worker.join()
-        control.recording(segment_count=1, audio_file_count=1, video_file_count=1,
-                          total_size_bytes=1234, total_duration_seconds=1.5)
-        control.log("info", "recording started", segment=1)
-        if self.end_by_itself:
-            control.participant("Alice", "left")
-            control.complete("MEETING_ENDED")
-            return
-        await control.wait_stop()
-        control.set_status(Status.LEAVING)
-        control.complete("STOP_REQUESTED")
+MEETING = [*happy_path(), join("Alice"),
+           join("Alice"),  # repeated page report: ignored
+           join("Notetaker", bot=True), status(RECORDING),
+           say("hello everyone", 0.5, 1.4, speaker="Alice", confidence=0.91, partial="hello every",
+               from_thread=True),
+           recording(segment_count=1, audio_file_count=1, video_file_count=1, total_size_bytes=1234,
+                     total_duration_seconds=1.5),
+           log("info", "recording started", segment=1)]
+meeting_runner = scripted(*MEETING)
+ending_runner = scripted(*MEETING, leave("Alice"), end_by_itself=True)
 
 
-def manager_with(store, factory=ScriptedRunner, **kw):
+def manager_with(store, factory=meeting_runner, **kw):
     return SessionManager(store, runner_factory=factory, **kw)
 
 
@@ -97,7 +77,7 @@ def test_start_returns_initializing_at_once_then_runs_and_stops(store):
 
 def test_transcript_events_mark_partials_and_finals(store):
     async def scenario():
-        manager = manager_with(store, lambda s, l: ScriptedRunner(s, l, end_by_itself=True))
+        manager = manager_with(store, ending_runner)
         got = []
         manager.bus.subscribe(lambda e: got.append(e.data), kinds={"transcript"})
         session = manager.start(StartRequest(LINK))
@@ -235,7 +215,7 @@ def test_delete_removes_session_transcripts_and_files(store):
 
 def test_async_subscription_resumes_from_a_sequence_number(store):
     async def scenario():
-        manager = manager_with(store, lambda s, l: ScriptedRunner(s, l, end_by_itself=True))
+        manager = manager_with(store, ending_runner)
         session = manager.start(StartRequest(LINK))
         await wait_status(manager, session.session_id, "completed")
         everything = manager.bus.history(session.session_id)

@@ -201,7 +201,8 @@ def test_speaker_changes_label_the_sentences(meeting):
 def test_feed_returns_at_once_while_whisper_works(meeting):
     _, run = meeting
     # each whisper pass takes about a second here: a feed that waited for one would show it
-    assert max(run.feed_seconds) < 0.25
+    # (the median, so a feed delayed by a busy machine's scheduler does not count)
+    assert float(np.median(run.feed_seconds)) < 0.05 and max(run.feed_seconds) < 0.5
 
 
 # --- pacing, flushing, channels ------------------------------------------------------------------

