@@ -318,8 +318,9 @@ def _parse_zoom(parts: _Parts) -> MeetingLink:
     passcode = _passcode(parts.query, "pwd")
     if parts.host == "events.zoom.us":
         return _zoom_event(parts, passcode)
-    for shape, kind in _ZOOM_SHAPES:
+    for shape, shape_kind in _ZOOM_SHAPES:
         if match := shape.fullmatch(parts.path):
+            kind = shape_kind
             break
     else:
         raise InvalidMeetingLink("This Zoom link has no meeting id")
@@ -354,9 +355,9 @@ def _zoom_event(parts: _Parts, passcode: str | None) -> MeetingLink:
 
 def _parse_google_meet(parts: _Parts) -> MeetingLink:
     match = _MEET_PATH.fullmatch(parts.path)
-    code = match.group(2).lower() if match else ""
-    if not code:
+    if match is None or not match.group(2):
         raise InvalidMeetingLink("This Google Meet link has no meeting code")
+    code = match.group(2).lower()
     if _MEET_CODE_RE.fullmatch(code):
         link = f"https://meet.google.com/{code}"
     elif match.group(1) and _MEET_NICKNAME_RE.fullmatch(code):

@@ -14,7 +14,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, overload
 
 from app.errors import (
     IllegalTransition,
@@ -56,6 +56,10 @@ class StartRequest:
     debug_mode: bool = False
     metadata: dict[str, Any] | None = None
 
+    @overload
+    def validated(self, *, link_required: Literal[True] = ...) -> tuple[StartRequest, MeetingLink]: ...
+    @overload
+    def validated(self, *, link_required: bool) -> tuple[StartRequest, MeetingLink | None]: ...
     def validated(self, *, link_required: bool = True) -> tuple[StartRequest, MeetingLink | None]:
         link = parse_meeting_link(self.meeting_link) if link_required else None
         name = (self.bot_name or "").strip()
@@ -371,7 +375,7 @@ class SessionManager:
                 s.join_timestamp = iso(now)
             if status in (Status.LEAVING, Status.COMPLETED, Status.FAILED):
                 s.leave_timestamp = s.leave_timestamp or iso(now)
-            if status.is_terminal and s.join_timestamp:
+            if status.is_terminal and s.join_timestamp and s.leave_timestamp:
                 joined = parse_iso(s.join_timestamp)
                 left = parse_iso(s.leave_timestamp)
                 s.total_duration_seconds = round(max(0.0, (left - joined).total_seconds()), 3)

@@ -108,7 +108,7 @@ class Store:
             # A damaged file is moved aside, never deleted, and a fresh store takes its place.
             backup = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
             try:
-                conn.close()  # type: ignore[possibly-undefined]
+                conn.close()
             except Exception:
                 pass
             for suffix in ("", "-wal", "-shm"):

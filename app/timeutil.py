@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import overload
 
 
 def utc_now() -> datetime:
@@ -19,6 +20,10 @@ def iso_now() -> str:
     return iso(utc_now())  # type: ignore[return-value]
 
 
+@overload
+def parse_iso(text: str) -> datetime: ...
+@overload
+def parse_iso(text: str | None) -> datetime | None: ...
 def parse_iso(text: str | None) -> datetime | None:
     if text is None:
         return None

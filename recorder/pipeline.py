@@ -14,13 +14,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recorder.audio.base import AudioSource
 from recorder.clock import SessionClock
 from recorder.drops import LogFn
 from recorder.errors import AudioCaptureError, MediaError, StorageError
 from recorder.speakers import SpeakerTimeline
+
+if TYPE_CHECKING:
+    from recorder.screen import ScreenCapture
+    from recorder.segments import SegmentWriter
+    from recorder.transcriber import StreamingTranscriber
 
 
 @dataclass
@@ -44,9 +49,9 @@ class PipelineCallbacks:
     log: LogFn
     transcript: Callable[[Any], None]          # a recorder.transcriber.TranscriptResult
     recording: Callable[[dict[str, Any]], None]  # RecordingStats as Session fields
-    first_audio: Callable[[], None] = lambda: None
+    first_audio: Callable[[], object] = lambda: None
     speech: Callable[[], None] = lambda: None   # someone is talking (for the silence timer)
-    failed: Callable[[MediaError], None] = lambda error: None  # recording cannot go on
+    failed: Callable[[MediaError], object] = lambda error: None  # recording cannot go on
 
 
 @dataclass
@@ -69,9 +74,9 @@ class RecordingPipeline:
         self.speakers = speakers or SpeakerTimeline()
         self._screen_region = screen_region
         self._screen_monitor = screen_monitor
-        self._writer = None
-        self._transcriber = None
-        self._screen = None
+        self._writer: SegmentWriter | None = None
+        self._transcriber: StreamingTranscriber | None = None
+        self._screen: ScreenCapture | None = None
         self._reader: threading.Thread | None = None
         self._stopping = threading.Event()
         self._failure: MediaError | None = None
@@ -146,6 +151,8 @@ class RecordingPipeline:
 
     def _read_audio(self) -> None:
         last_stats = 0.0
+        writer = self._writer
+        assert writer is not None
         while True:
             try:
                 chunk = self.source.read(timeout=0.2)
@@ -160,7 +167,7 @@ class RecordingPipeline:
                 self._got_audio = True
                 self.cb.first_audio()
             try:
-                self._writer.write_audio(chunk)
+                writer.write_audio(chunk)
             except StorageError as exc:
                 self._fail(exc)
                 return
@@ -174,6 +181,7 @@ class RecordingPipeline:
     def _on_frame(self, frame) -> None:
         if self._stopping.is_set() or self._failure:
             return
+        assert self._writer is not None
         try:
             self._writer.write_video(frame)
         except StorageError as exc:
@@ -193,6 +201,7 @@ class RecordingPipeline:
         self.cb.failed(error)
 
     def _stats(self) -> dict[str, Any]:
+        assert self._writer is not None
         stats = self._writer.stats()
         return {
             "segment_count": stats.segment_count,

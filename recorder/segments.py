@@ -27,6 +27,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
 
 from recorder.audio.base import SAMPLE_RATE, AudioChunk
 from recorder.drops import DropCounter, LogFn
@@ -72,11 +74,10 @@ def storage_error(exc: OSError, path: Path) -> StorageError:
         errno.ENOENT: "the folder does not exist",
         errno.EEXIST: "a file is in the way of the folder",
     }
-    reason = reasons.get(exc.errno, exc.strerror or str(exc))
-    return StorageError(
-        f"The recording cannot be written: {reason}",
-        details={"file": path.name, "errno": errno.errorcode.get(exc.errno, str(exc.errno))},
-    )
+    code = exc.errno
+    reason = reasons.get(code, exc.strerror or str(exc)) if code is not None else exc.strerror or str(exc)
+    name = errno.errorcode.get(code, str(code)) if code is not None else str(code)
+    return StorageError(f"The recording cannot be written: {reason}", details={"file": path.name, "errno": name})
 
 
 class _AudioTimeline:
@@ -127,7 +128,7 @@ class _Segment:
     path: Path
     period: int
     container: av.container.OutputContainer
-    stream: av.stream.Stream
+    stream: AudioStream | VideoStream
     media_seconds: float = 0.0
     first_time: float | None = None  # video: session time of the first frame
     last_keyframe: float = float("-inf")
@@ -284,11 +285,13 @@ class SegmentWriter:
     def _open_segment(self, kind: str, period: int) -> _Segment:
         index = self._index_base + period + 1
         path = self.directory / (AUDIO_NAME if kind == "audio" else VIDEO_NAME).format(index)
+        stream: AudioStream | VideoStream
         if kind == "audio":
             container = av.open(str(path), "w", format="ogg", container_options=_OGG_OPTIONS)
             stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
             stream.bit_rate = 24000  # speech
         else:
+            assert self._video_size is not None
             width, height = self._video_size
             container = av.open(str(path), "w", format="mp4", container_options=_MP4_OPTIONS)
             stream = container.add_stream(
@@ -351,6 +354,7 @@ class SegmentWriter:
         frame.sample_rate = SAMPLE_RATE
         frame.pts = segment.next_pts
         segment.next_pts += len(samples)
+        assert isinstance(segment.stream, AudioStream)
         for packet in segment.stream.encode(frame):
             self._mux(segment, packet)
         with self._lock:
@@ -389,6 +393,7 @@ class SegmentWriter:
         if frame.time - segment.last_keyframe >= _KEYFRAME_INTERVAL:
             image.pict_type = av.video.frame.PictureType.I
             segment.last_keyframe = frame.time
+        assert isinstance(segment.stream, VideoStream)
         for packet in segment.stream.encode(image):
             self._mux(segment, packet)
         segment.next_pts = pts + 1
@@ -430,13 +435,15 @@ def _probe(path: Path, kind: str, index: int) -> SegmentInfo:
             else:
                 first = last_end = None
                 try:
-                    for frame in container.decode(video=0):
-                        start = float(frame.pts * frame.time_base)
+                    for picture in container.decode(video=0):
+                        pts, time_base = picture.pts, picture.time_base
+                        assert pts is not None and time_base is not None
+                        start = float(pts * time_base)
                         first = start if first is None else first
-                        length = float(frame.duration * frame.time_base) if frame.duration else 0.0
+                        length = float(picture.duration * time_base) if picture.duration else 0.0
                         last_end = start + length
                 finally:
-                    if first is not None:
+                    if first is not None and last_end is not None:
                         duration = last_end - first
     except (av.FFmpegError, OSError, EOFError, IndexError) as exc:
         error = str(exc) or type(exc).__name__

@@ -18,6 +18,11 @@ _STATE_SHAPE = (1, 1, 128)
 class StreamingVad:
     """Feeds audio in any chunk size; yields one speech probability per completed window."""
 
+    _pending: np.ndarray
+    _context: np.ndarray
+    _h: np.ndarray
+    _c: np.ndarray
+
     def __init__(self) -> None:
         self._model = get_vad_model()  # shared, cached by faster-whisper; ONNX runs are thread-safe
         self.reset()

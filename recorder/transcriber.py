@@ -237,7 +237,8 @@ class _Stream:
     def add_window(self, window: np.ndarray, probability: float) -> bool:
         """Takes one VAD window; returns True when it ends an utterance."""
         time = self.window_time
-        self.window_time += WINDOW_SAMPLES / SAMPLE_RATE
+        assert time is not None
+        self.window_time = time + WINDOW_SAMPLES / SAMPLE_RATE
         if not self.speaking:
             self.preroll.append(window)
             if probability >= SPEECH_THRESHOLD:
@@ -374,9 +375,13 @@ class StreamingTranscriber:
             self._closing = True
             self._cond.notify_all()
         self.start()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._log("warning", f"Transcription did not finish within {timeout} s; the rest of the audio is not transcribed")
+        thread = self._thread
+        assert thread is not None
+        thread.join(timeout)
+        if thread.is_alive():
+            self._log(
+                "warning", f"Transcription did not finish within {timeout} s; the rest of the audio is not transcribed"
+            )
             self._end_now()
         self._drops.flush()
         self.stats.redone = getattr(self._model, "redone", 0)
@@ -465,6 +470,7 @@ class StreamingTranscriber:
     def _bridge_gap(self, stream: _Stream, samples: np.ndarray, start_time: float) -> np.ndarray:
         """Audio missing between chunks (dropped, paused) keeps timestamps true: a short hole
         is filled with silence, a long one ends the utterance."""
+        assert stream.window_time is not None
         expected = stream.window_time + stream.vad.pending_samples / SAMPLE_RATE
         gap = start_time - expected
         if gap <= GAP_TOLERANCE:
@@ -519,7 +525,9 @@ class StreamingTranscriber:
         else:
             # Final at a sentence end once the next sentence has begun; the utterance's last
             # sentence waits for the wider pass at its end.
-            ready = next((i + 1 for i in range(len(stream.pending) - 2, -1, -1) if _ends_sentence(stream.pending[i])), 0)
+            ready = next(
+                (i + 1 for i in range(len(stream.pending) - 2, -1, -1) if _ends_sentence(stream.pending[i])), 0
+            )
         if ready:
             final, stream.pending = stream.pending[:ready], stream.pending[ready:]
             self._emit_finals(stream, final)

@@ -422,7 +422,7 @@ def model_states() -> list[ModelState]:
 
 # --- loading ---------------------------------------------------------------------------------
 
-_loaded: dict[tuple[str, str, str], WhisperModel] = {}
+_loaded: dict[tuple[str, str, str, int, int], WhisperModel] = {}
 _load_lock = threading.Lock()
 
 

@@ -141,7 +141,7 @@ async def take(app, factory: Factory, out: Path) -> None:
                           "https://teams.microsoft.com/meet/29473364113?p=Xk2LpQ")):
         factory.next = kwargs
         session = app.start_session(app.default_request(link))
-        await wait_for(lambda: app.store.get_session(session.session_id).is_terminal)
+        await wait_for(lambda session=session: app.store.get_session(session.session_id).is_terminal)
     finished = session.session_id
 
     for theme in ("light", "dark"):
@@ -160,7 +160,7 @@ async def take(app, factory: Factory, out: Path) -> None:
         await settle()
         grab(window, out / f"main-live-{theme}.png")
         await app.stop_session(live)
-        await wait_for(lambda: app.store.get_session(live).status == Status.COMPLETED.value)
+        await wait_for(lambda live=live: app.store.get_session(live).status == Status.COMPLETED.value)
         window.form.link_edit.clear()
 
         window.select_session(finished)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
@@ -30,6 +30,10 @@ from ui.formatting import platform_name, shorten
 from ui.prefs import UiPrefs, load_prefs, save_prefs
 from ui.services import BackgroundServices
 from ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+    from ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +76,8 @@ class Application(QObject):
         self.events.received.connect(self._on_event)
         self.services = BackgroundServices(self.manager, self)
         self.services.notice.connect(self.notice)
-        self.window = None
-        self.tray = None
+        self.window: MainWindow | None = None
+        self.tray: Tray | None = None
         self.instance: InstanceServer | None = None
         self._live: dict[str, Session] = {}
         self._tasks: set[asyncio.Future] = set()
@@ -97,7 +101,7 @@ class Application(QObject):
     def owns_data_folder(self) -> bool:
         return self.core.owner
 
-    def _bot_runner(self, session: Session, link: MeetingLink) -> SessionRunner:
+    def _bot_runner(self, session: Session, link: MeetingLink | None) -> SessionRunner:
         # Built per session from the current settings, and imported only when a session
         # starts: the window opens without loading the browser or the recorder.
         from app.composition import bot_runner_factory
@@ -116,7 +120,7 @@ class Application(QObject):
         from ui.main_window import MainWindow
         from ui.tray import Tray
 
-        apply_theme(QApplication.instance(), self.prefs.theme)
+        apply_theme(cast(QApplication, QApplication.instance()), self.prefs.theme)
         self.window = MainWindow(self)
         self.tray = Tray(self)
         if self.owns_data_folder:
@@ -214,6 +218,7 @@ class Application(QObject):
 
     def _tell_in_window(self, message: str) -> None:
         self.show_window()
+        assert self.window is not None
         self.window.form.show_notice(message)
 
     def record_this_computer(self) -> Session | None:
@@ -253,6 +258,7 @@ class Application(QObject):
             session = self.start_session(self.default_request(link, **options))
         except MeetingBuddyError as exc:
             # Shown in the window, where the user can correct it.
+            assert self.window is not None
             self.window.form.set_link(link)
             self.window.form.show_error(exc.details.get("field"), exc.message)
             return {"ok": True, "session_id": None, "error": exc.message}
@@ -271,7 +277,7 @@ class Application(QObject):
     def apply_prefs(self, prefs: UiPrefs) -> None:
         save_prefs(prefs)
         self.prefs = prefs
-        apply_theme(QApplication.instance(), prefs.theme)
+        apply_theme(cast(QApplication, QApplication.instance()), prefs.theme)
 
     # -- the window, notifications, background work ------------------------------------------
 

@@ -101,11 +101,12 @@ class LogView(QWidget):
         levels = self.level_filter.currentData()
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            item.setHidden(item.data(0, _ENTRY_ROLE).get("level") not in levels)
+            if item is not None:
+                item.setHidden(item.data(0, _ENTRY_ROLE).get("level") not in levels)
 
     def visible_lines(self) -> list[str]:
         items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
-        return [entry_line(item.data(0, _ENTRY_ROLE)) for item in items if not item.isHidden()]
+        return [entry_line(item.data(0, _ENTRY_ROLE)) for item in items if item is not None and not item.isHidden()]
 
     def copy(self) -> None:
         """The selected entries, or every shown one when none is selected."""

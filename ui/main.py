@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 
 def _has_display() -> bool:
@@ -47,7 +48,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from ui.application import Application
     from ui.icons import app_icon
 
-    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    qt_app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     qt_app.setApplicationName("Meeting Buddy")
     qt_app.setDesktopFileName("meeting-buddy")
     qt_app.setWindowIcon(app_icon())

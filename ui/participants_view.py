@@ -62,5 +62,5 @@ class ParticipantsView(QWidget):
         return [self.current.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.current.count())]
 
     def history_rows(self) -> list[tuple[str, str]]:
-        return [(self.history.topLevelItem(i).text(1), self.history.topLevelItem(i).text(2))
-                for i in range(self.history.topLevelItemCount())]
+        items = (self.history.topLevelItem(i) for i in range(self.history.topLevelItemCount()))
+        return [(item.text(1), item.text(2)) for item in items if item is not None]

@@ -21,7 +21,7 @@ class RecordingView(QWidget):
         self.segments = QLabel()
         self.audio_files = QLabel()
         self.video_files = QLabel()
-        self.size = QLabel()
+        self.size_label = QLabel()
         self.duration = QLabel()
         self.folder = QLabel()
         self.folder.setWordWrap(True)
@@ -33,7 +33,7 @@ class RecordingView(QWidget):
         facts.addRow("Segments", self.segments)
         facts.addRow("Audio files", self.audio_files)
         facts.addRow("Video files", self.video_files)
-        facts.addRow("Size", self.size)
+        facts.addRow("Size", self.size_label)
         facts.addRow("Duration", self.duration)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
@@ -53,7 +53,7 @@ class RecordingView(QWidget):
         self.segments.setText(_count(session.segment_count))
         self.audio_files.setText(_count(session.audio_file_count))
         self.video_files.setText(_count(session.video_file_count))
-        self.size.setText(file_size(session.total_size_bytes))
+        self.size_label.setText(file_size(session.total_size_bytes))
         self.duration.setText(clock(session_duration(session)))
         self.folder.setText(str(directory))
         counts = (session.segment_count, session.audio_file_count, session.video_file_count,
@@ -68,7 +68,7 @@ class RecordingView(QWidget):
         directory = self._directory
         exists = directory is not None and directory.is_dir()
         self.open_button.setEnabled(exists)
-        if not exists:
+        if directory is None or not exists:
             self.files.addItem("Nothing recorded yet")
             return
         for path in sorted(p for p in directory.rglob("*") if p.is_file()):

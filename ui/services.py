@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import MeetingBuddyError
 from app.sessions import SessionManager
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.api.server import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ class BackgroundServices(QObject):
     def __init__(self, manager: SessionManager, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
-        self._api = None            # app.api.server.ApiServer while it runs
+        self._api: ApiServer | None = None  # while it runs
         self._api_key: tuple[bool, int, str | None] | None = None
         self._settings: Settings | None = None
         self._syncing = False
@@ -40,11 +44,12 @@ class BackgroundServices(QObject):
         async with self._lock:
             self._settings = settings
             # A new port or a regenerated token needs a restart.
-            key = (settings.api_enabled, settings.api_port, _api_token() if settings.api_enabled else None)
+            token = _api_token() if settings.api_enabled else None
+            key = (settings.api_enabled, settings.api_port, token)
             if key != self._api_key:
                 await self._stop_api()
-                if settings.api_enabled:
-                    await self._start_api(settings.api_port, key[2])
+                if token is not None:
+                    await self._start_api(settings.api_port, token)
                 self._api_key = key
         if settings.sync_enabled and settings.remote_url:
             self._sync_timer.start()

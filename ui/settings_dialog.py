@@ -209,11 +209,11 @@ class SettingsDialog(QDialog):
             label = device.name + ("  (system sound)" if device.is_loopback else "")
             self.bot_audio.addItem(label, device.name)
             (self.system_device if device.is_loopback else self.mic_device).addItem(label, device.name)
-        for combo, value in ((self.bot_audio, s.bot_audio), (self.mic_device, s.mic_device),
-                             (self.system_device, s.system_device)):
-            if value is not None and combo.findData(value) < 0:
-                combo.addItem(f"{value}  (not connected)", value)
-            _select(combo, value)
+        for combo, choice in ((self.bot_audio, s.bot_audio), (self.mic_device, s.mic_device),
+                              (self.system_device, s.system_device)):
+            if choice is not None and combo.findData(choice) < 0:
+                combo.addItem(f"{choice}  (not connected)", choice)
+            _select(combo, choice)
 
         _compact(self.segment_seconds)
         _compact(self.screen_fps)

@@ -1,7 +1,7 @@
 """A session's status as a coloured badge: a label widget for headers, a delegate for lists."""
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -37,7 +37,8 @@ class StatusBadgeDelegate(QStyledItemDelegate):
 
     STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
         style = option.widget.style() if option.widget else None
         if style is not None and option.state & QStyle.StateFlag.State_Selected:
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
@@ -58,7 +59,7 @@ class StatusBadgeDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         metrics = QFontMetrics(_bold(option.font))
         text = status_label(index.data(self.STATUS_ROLE) or "")
         return QSize(metrics.horizontalAdvance(text) + 2 * _PAD_X + 16, metrics.height() + 2 * _PAD_Y + 10)

@@ -96,6 +96,7 @@ class TranscriptView(QWidget):
     def _load_batch(self, generation: int) -> None:
         if generation != self._load_generation:
             return  # another session was shown meanwhile
+        assert self._unloaded is not None
         batch = list(itertools.islice(self._unloaded, LOAD_BATCH))
         cursor = QTextCursor(self.text.document())
         cursor.beginEditBlock()  # one layout pass for the batch, not one per line

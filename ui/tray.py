@@ -97,6 +97,7 @@ class Tray(QObject):
 
     def _show_session(self, session_id: str) -> None:
         self.app.show_window()
+        assert self.app.window is not None
         self.app.window.select_session(session_id)
 
     # -- notifications -----------------------------------------------------------------------

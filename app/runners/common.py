@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from app.sessions import SessionControl
 from app.settings import Settings
@@ -35,7 +36,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         screen_max_size=(settings.screen_max_width, settings.screen_max_height))
 
 
-def for_session(config: PipelineConfig, control: SessionControl, **overrides: object) -> PipelineConfig:
+def for_session(config: PipelineConfig, control: SessionControl, **overrides: Any) -> PipelineConfig:
     """The settings' pipeline with the session's own choices (transcription on/off, language)."""
     session = control.session
     return dataclasses.replace(
@@ -43,8 +44,8 @@ def for_session(config: PipelineConfig, control: SessionControl, **overrides: ob
         language=session.transcription_language, **overrides)
 
 
-def session_callbacks(control: SessionControl, *, first_audio: Callable[[], None],
-                      failed: Callable[[MediaError], None],
+def session_callbacks(control: SessionControl, *, first_audio: Callable[[], object],
+                      failed: Callable[[MediaError], object],
                       speech: Callable[[], None] = lambda: None) -> PipelineCallbacks:
     """Callbacks that report the pipeline's output to the session's control (the manager)."""
     return PipelineCallbacks(

@@ -237,6 +237,7 @@ class DeviceAudioSource(AudioSource):
         # The block has just been completed, so it began `frames` ago at the latest.
         # (PortAudio's own capture time is unusable through the ALSA `pulse` plugin: it
         # is off by most of a second as a stream starts, and sometimes in the future.)
+        assert self._clock is not None and self._stamper is not None
         estimate = self._clock.now() - frames / self._rate
         start = self._stamper.stamp(estimate, frames, discontinuity=status.input_overflow)
         if self._pending and abs(start - self._pending_end) > 1e-6:
@@ -258,6 +259,7 @@ class DeviceAudioSource(AudioSource):
     def _on_stream_finished(self) -> None:
         """PortAudio ended the stream (or `read` found it dead) without being asked to."""
         if not self._stopping:
+            assert self._device is not None
             self._finish(AudioCaptureError(f"Audio input {self._device.name!r} stopped delivering audio"))
 
     def read(self, timeout: float | None = None) -> AudioChunk | None:

@@ -283,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._open_session(body)
         elif path == "/__sim/events":
             try:
-                self.sim.control.record(str(body.get("page_id", "")), body.get("type"), body.get("data", {}))
+                self.sim.control.record(str(body.get("page_id", "")), str(body.get("type", "")), body.get("data", {}))
             except BadPageEvent as exc:
                 self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                 return

@@ -39,6 +39,7 @@ from tests.fakes import (
     ACTIVE,
     JOINING,
     RECORDING,
+    ScriptedRunner,
     fail,
     join,
     join_as_bot,
@@ -46,7 +47,6 @@ from tests.fakes import (
     partial,
     pause,
     say,
-    scripted,
     segment_file,
     status,
     until,
@@ -91,7 +91,8 @@ class Script:
                 say(FINAL_BOB, 3.0, 4.1, speaker="Bob", confidence=0.88)]
 
     def factory(self):
-        return scripted(*self.steps(), end_by_itself=self.end_by_itself)
+        # Read per session: a test may change the script between two sessions.
+        return lambda session, link: ScriptedRunner(self.steps(), end_by_itself=self.end_by_itself)
 
 
 # -- fixtures ---------------------------------------------------------------------------------
