@@ -24,7 +24,7 @@ from app.cli_common import (
 )
 from app.composition import Core, bot_runner_factory
 from app.export import FORMATS
-from app.remote import MeetingBuddyClient
+from app.remote import MeetingBuddyClient, api_base
 from app.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ def _remote_target(args: argparse.Namespace) -> tuple[str, str]:
     url = args.api_url or os.environ.get(ENV_REMOTE_URL) or load_settings().remote_url
     if not url:
         raise CliError(f"No remote API: pass --api-url or set {ENV_REMOTE_URL}", EXIT_USAGE)
+    api_base(url)  # refuses a URL the token must not travel to, before anything else
     token = args.token or os.environ.get(ENV_REMOTE_TOKEN) or get_secret(REMOTE_TOKEN)
     if not token:
         raise CliError(f"No token for {url}: pass --token or set {ENV_REMOTE_TOKEN}", EXIT_USAGE)
@@ -179,6 +180,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
         report = asyncio.run(run())
     print_json(report.to_dict())
+    for lacking in report.unsupported.values():
+        print(f"meeting-buddy: {lacking}", file=sys.stderr)
+    if report.unsupported.get("push") and report.queued:
+        print(f"meeting-buddy: {len(report.queued)} session(s) stay queued for a remote that "
+              "accepts them", file=sys.stderr)
+    if report.unsupported.get("list"):
+        print("meeting-buddy: pulled only the remote's active sessions and the unfinished "
+              "copies already here", file=sys.stderr)
     if report.offline:
         print(f"meeting-buddy: {url} cannot be reached; {len(report.queued)} session(s) wait "
               "in the queue for the next sync", file=sys.stderr)
@@ -209,7 +218,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sessions = rsub.add_parser("sessions", help="list, show, export or stop remote sessions")
     ssub = sessions.add_subparsers(dest="remote_sessions_command", metavar="ACTION", required=True)
 
-    p = ssub.add_parser("list", help="sessions, newest first (JSON)")
+    p = ssub.add_parser("list", help="sessions, newest first (JSON; a Meeting Buddy remote only)")
     p.add_argument("--status")
     p.add_argument("--platform")
     p.add_argument("--limit", type=int, default=20)
@@ -222,7 +231,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p = ssub.add_parser(name, help=help_text)
         p.add_argument("session_id")
         p.set_defaults(func=_with_client(action))
-    p = ssub.add_parser("export", help="export a transcript")
+    p = ssub.add_parser("export", help="export a transcript (a Meeting Buddy remote only)")
     p.add_argument("session_id")
     p.add_argument("--format", "-f", required=True, choices=list(FORMATS))
     p.add_argument("--output", "-o", help="file or folder to write ('-' for stdout)")

@@ -112,6 +112,14 @@ _TEXTS: dict[str, ErrorText] = {
         "The token was refused",
         "The API token sent does not match.",
         "Copy the current token from Settings > API; it changes when regenerated."),
+    "TOKEN_EXPIRED": ErrorText(
+        "The sign-in token expired",
+        "The remote Meeting Buddy service no longer accepts the token it was given.",
+        "Get a new token from the service and enter it in Settings > API."),
+    "API_KEY_EXPIRED": ErrorText(
+        "The API key expired",
+        "The remote Meeting Buddy service no longer accepts this API key.",
+        "Create a new API key with the service and enter it in Settings > API."),
     "INVALID_MEETING_LINK": ErrorText(
         "This is not a meeting link",
         "A meeting link must be a complete https:// address of a meeting.",

@@ -3,7 +3,9 @@ build the web-client URL the bot opens.
 
 Only HTTPS links whose host really is a platform's (equal to one of its domains, or a
 subdomain of one by whole labels) are accepted; anything else fails with InvalidMeetingLink
-or UnsupportedPlatform, so a pasted link can never send the bot to another site.
+or UnsupportedPlatform, so a pasted link can never send the bot to another site. Which link
+shapes each service hands out, and which address its web client wants, is described in
+docs/PLATFORMS.md ("Links").
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, unquote
 
 from app.errors import InvalidMeetingLink, UnsupportedPlatform
@@ -24,8 +26,8 @@ MAX_LINK_LENGTH = 2048
 
 # Domains per platform: a link's host must equal one of them or be a subdomain of one.
 PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
-    Platform.TEAMS.value: ("teams.microsoft.com", "teams.live.com", "teams.microsoft.us"),
-    Platform.ZOOM.value: ("zoom.us", "zoomgov.com"),
+    Platform.TEAMS.value: ("teams.microsoft.com", "teams.live.com", "teams.microsoft.us", "teams.cloud.microsoft"),
+    Platform.ZOOM.value: ("zoom.us", "zoom.com", "zoomgov.com"),
     Platform.GOOGLE_MEET.value: ("meet.google.com",),
     Platform.WEBEX.value: ("webex.com",),
 }
@@ -41,9 +43,15 @@ _HOST_RE = re.compile(
 )
 _PASSCODE_RE = re.compile(r"[\x21-\x7e]+")
 _MAX_PASSCODE_LENGTH = 256
+# Zoom's registrant token (`tk`, for meetings that need registration) is longer than a passcode.
+_MAX_TOKEN_LENGTH = 512
 # Teams thread ids such as 19:meeting_NjQ0...@thread.v2, once url-decoded.
 _TEAMS_THREAD_RE = re.compile(r"[A-Za-z0-9][\x21-\x7e]{0,511}", re.ASCII)
 _TEAMS_MEET_ID_RE = re.compile(r"[A-Za-z0-9]{6,64}", re.ASCII)
+# Tenant and organizer ids (GUIDs in practice) and message ids (0 or a timestamp in ms), which
+# go into the meetup-join address the bot opens.
+_TEAMS_PARTY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
+_TEAMS_MESSAGE_RE = re.compile(r"[0-9]{1,32}", re.ASCII)
 _ZOOM_NUMBER_RE = re.compile(r"[0-9]{9,11}", re.ASCII)
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
 _EVENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,255}", re.ASCII)
@@ -53,6 +61,11 @@ _MEET_NICKNAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
 _TEAMS_MEETUP_JOIN = re.compile(r"/l/meetup-join/([^/]*)(?:/[^/]*)?/?")
 _TEAMS_MEET = re.compile(r"/meet/([^/]*)/?")
 _TEAMS_LAUNCH = re.compile(r"/light-meetings/launch/?")
+_TEAMS_LAUNCHER = re.compile(r"/dl/launcher/launcher\.html")
+_TEAMS_LAUNCHER_MEETUP = re.compile(r"/l/meetup-join/([^/]+)/([^/]+)/?")
+# The meetup-join form of a consumer (teams.live.com) meeting opens on teams.microsoft.com
+# (docs/PLATFORMS.md, "Links").
+_TEAMS_MEETUP_HOSTS = {"teams.live.com": "teams.microsoft.com"}
 # (path shape, kind): the numeric kinds carry a 9-11 digit meeting number.
 _ZOOM_SHAPES = (
     (re.compile(r"/j/([^/]*)/?"), "j"),
@@ -216,15 +229,18 @@ def _query_value(query: str | None, *names: str) -> str | None:
 
 
 def _passcode(query: str | None, *names: str) -> str | None:
+    return _secret(query, names, "passcode", _MAX_PASSCODE_LENGTH)
+
+
+def _secret(query: str | None, names: tuple[str, ...], what: str, max_length: int) -> str | None:
+    """A passcode-like query value: printable ASCII without spaces, at most `max_length` long."""
     value = _query_value(query, *names)
     if value is None:
         return None
-    if len(value) > _MAX_PASSCODE_LENGTH:
-        raise InvalidMeetingLink(
-            f"This meeting link's passcode is too long (at most {_MAX_PASSCODE_LENGTH} characters)"
-        )
+    if len(value) > max_length:
+        raise InvalidMeetingLink(f"This meeting link's {what} is too long (at most {max_length} characters)")
     if not _PASSCODE_RE.fullmatch(value):
-        raise InvalidMeetingLink("This meeting link's passcode has characters a passcode cannot have")
+        raise InvalidMeetingLink(f"This meeting link's {what} has characters a {what} cannot have")
     return value
 
 
@@ -240,38 +256,58 @@ def _meeting_id(raw: str, pattern: re.Pattern[str], platform_name: str, shape: s
 # --- Microsoft Teams -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _TeamsMeeting:
+    meeting_id: str
+    passcode: str | None
+    join_url: str | None = None  # None: the bot opens the link as it is
+
+
 def _parse_teams(parts: _Parts) -> MeetingLink:
-    meeting_id, passcode = _teams_meeting(parts, allow_launch=True)
-    # The web client reads the whole link (context, passcode, fragment): keep all of it.
+    meeting = _teams_meeting(parts, allow_wrappers=True)
+    # The web client reads the whole link (context, passcode, fragment): keep all of it. Only
+    # a wrapper (light-meetings coords, the launcher page) that names the meeting itself is
+    # opened at that meeting's own address instead.
     link = parts.url(fragment=True)
-    return MeetingLink(Platform.TEAMS.value, meeting_id, passcode, link, link)
+    join_url = meeting.join_url or link
+    if len(join_url) > MAX_LINK_LENGTH:
+        raise InvalidMeetingLink(
+            f"This Microsoft Teams link's meeting address is too long (at most {MAX_LINK_LENGTH} characters)"
+        )
+    return MeetingLink(Platform.TEAMS.value, meeting.meeting_id, meeting.passcode, join_url, link)
 
 
-def _teams_meeting(parts: _Parts, *, allow_launch: bool) -> tuple[str, str | None]:
-    found = _teams_shape(parts.path, parts.query, allow_launch)
+def _teams_meeting(parts: _Parts, *, allow_wrappers: bool) -> _TeamsMeeting:
+    if allow_wrappers and _TEAMS_LAUNCHER.fullmatch(parts.path):
+        return _teams_launcher(parts)
+    found = _teams_shape(parts, parts.path, parts.query, allow_wrappers)
     if found is None and parts.fragment and parts.fragment.startswith("/"):
         # The /v2/?meetingjoin=true#/l/meetup-join/... form carries the meeting in the fragment.
         fragment_path, _, fragment_query = parts.fragment.partition("?")
-        found = _teams_shape(fragment_path, fragment_query, allow_launch)
+        found = _teams_shape(parts, fragment_path, fragment_query, allow_wrappers)
     if found is None:
         raise InvalidMeetingLink("This Microsoft Teams link has no meeting id")
-    meeting_id, passcode = found
-    return meeting_id, passcode or _passcode(parts.query, "p")
+    return found
 
 
-def _teams_shape(path: str, query: str | None, allow_launch: bool) -> tuple[str, str | None] | None:
+def _teams_shape(parts: _Parts, path: str, query: str | None, allow_wrappers: bool) -> _TeamsMeeting | None:
     if match := _TEAMS_MEETUP_JOIN.fullmatch(path):
-        thread = unquote(match.group(1))
-        return _meeting_id(thread, _TEAMS_THREAD_RE, "Microsoft Teams"), _passcode(query, "p")
+        thread = _meeting_id(unquote(match.group(1)), _TEAMS_THREAD_RE, "Microsoft Teams")
+        return _TeamsMeeting(thread, _passcode(query, "p") or _passcode(parts.query, "p"))
     if match := _TEAMS_MEET.fullmatch(path):
-        return _meeting_id(match.group(1), _TEAMS_MEET_ID_RE, "Microsoft Teams"), _passcode(query, "p")
-    if allow_launch and _TEAMS_LAUNCH.fullmatch(path):
-        return _teams_coords(query)
+        meet_id = _meeting_id(match.group(1), _TEAMS_MEET_ID_RE, "Microsoft Teams")
+        return _TeamsMeeting(meet_id, _passcode(query, "p") or _passcode(parts.query, "p"))
+    if allow_wrappers and _TEAMS_LAUNCH.fullmatch(path):
+        return _teams_coords(parts, query)
     return None
 
 
-def _teams_coords(query: str | None) -> tuple[str, str | None]:
-    """Meeting id (and passcode) from the base64 JSON `coords` of a light-meetings link."""
+def _teams_coords(parts: _Parts, query: str | None) -> _TeamsMeeting:
+    """The meeting in the base64 JSON `coords` of a light-meetings link.
+
+    A nested meetingUrl is opened at its own join address; a thread id with its tenant and
+    organizer at the meetup-join address they make; a bare thread id through the link itself.
+    """
     broken = InvalidMeetingLink("This Microsoft Teams link's meeting coordinates cannot be read")
     raw = _query_value(query, "coords")
     if raw is None:
@@ -287,20 +323,109 @@ def _teams_coords(query: str | None) -> tuple[str, str | None]:
         raise broken from None
     if coords is None:
         raise broken
-    for key in ("threadId", "conversationId"):
-        value = coords.get(key)
-        if isinstance(value, str) and _TEAMS_THREAD_RE.fullmatch(value):
-            return value, None
+    passcode = _passcode(parts.query, "p")
     meeting_url = coords.get("meetingUrl")
+    if meeting_url is not None:
+        return _teams_nested(meeting_url, passcode, broken)
+    thread = next(
+        (
+            value
+            for value in (coords.get("conversationId"), coords.get("threadId"))
+            if isinstance(value, str) and _TEAMS_THREAD_RE.fullmatch(value)
+        ),
+        None,
+    )
+    if thread is None:
+        raise broken
+    tenant, organizer = coords.get("tenantId"), coords.get("organizerId")
+    if tenant in (None, "") or organizer in (None, ""):
+        return _TeamsMeeting(thread, passcode)
+    message = coords.get("messageId", "0")
+    if isinstance(message, int) and not isinstance(message, bool) and message >= 0:
+        message = str(message)
+    if not (_is_party_id(tenant) and _is_party_id(organizer)):
+        raise broken
+    if not isinstance(message, str) or not _TEAMS_MESSAGE_RE.fullmatch(message):
+        raise broken
+    join_url = _meetup_join_url(parts.host, thread, message, tenant, organizer, passcode)
+    return _TeamsMeeting(thread, passcode, join_url)
+
+
+def _teams_nested(meeting_url: object, passcode: str | None, broken: InvalidMeetingLink) -> _TeamsMeeting:
+    """A light-meetings link's nested meetingUrl: a plain Teams meeting link on a Teams host."""
     if not isinstance(meeting_url, str):
         raise broken
     try:
         inner = _split(meeting_url)
         if _platform_of(inner.host) != Platform.TEAMS.value:
             raise broken
-        return _teams_meeting(inner, allow_launch=False)
+        found = _teams_meeting(inner, allow_wrappers=False)
     except InvalidMeetingLink:
         raise broken from None
+    if found.passcode or not passcode:
+        return _TeamsMeeting(found.meeting_id, found.passcode, inner.url(fragment=True))
+    # The passcode sits on the outer link only: the address the bot opens carries it too.
+    query = f"{inner.query}&" if inner.query else ""
+    inner = _Parts(inner.host, inner.path, f"{query}p={quote(passcode, safe='')}", inner.fragment)
+    return _TeamsMeeting(found.meeting_id, passcode, inner.url(fragment=True))
+
+
+def _teams_launcher(parts: _Parts) -> _TeamsMeeting:
+    """The meeting a dl/launcher/launcher.html?url=/_#/... link hands to the web client.
+
+    Only the two in-app targets are followed, always on the link's own host: the `url=` value
+    never chooses where the bot goes.
+    """
+    not_meeting = InvalidMeetingLink("This Microsoft Teams launcher link does not lead to a Teams meeting")
+    target = _query_value(parts.query, "url")
+    if target is None:
+        raise InvalidMeetingLink("This Microsoft Teams link has no meeting id")
+    if target == "/_" and parts.fragment is not None:
+        # Left unencoded, the '#' of url=/_#/... starts the link's own fragment.
+        target += "#" + parts.fragment
+    inner = target[len("/_#") :]
+    if (
+        not target.startswith("/_#/")
+        or "#" in inner
+        or "\\" in inner
+        or any(_is_forbidden_char(char) for char in inner)
+    ):
+        raise not_meeting
+    inner_path, _, inner_query = inner.partition("?")
+    passcode = _passcode(inner_query, "p") or _passcode(parts.query, "p")
+    if match := _TEAMS_MEET.fullmatch(inner_path):
+        meet_id = _meeting_id(match.group(1), _TEAMS_MEET_ID_RE, "Microsoft Teams")
+        passcode_query = f"?p={quote(passcode, safe='')}" if passcode else ""
+        return _TeamsMeeting(meet_id, passcode, f"https://{parts.host}/meet/{meet_id}{passcode_query}")
+    match = _TEAMS_LAUNCHER_MEETUP.fullmatch(inner_path)
+    if match is None or not _TEAMS_MESSAGE_RE.fullmatch(match.group(2)):
+        raise not_meeting
+    thread = _meeting_id(unquote(match.group(1)), _TEAMS_THREAD_RE, "Microsoft Teams")
+    context = _json_object(_query_value(inner_query, "context") or "")
+    tenant, organizer = (context.get("Tid"), context.get("Oid")) if context else (None, None)
+    if not (_is_party_id(tenant) and _is_party_id(organizer)):
+        raise not_meeting
+    join_url = _meetup_join_url(parts.host, thread, match.group(2), tenant, organizer, passcode)
+    return _TeamsMeeting(thread, passcode, join_url)
+
+
+def _is_party_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and bool(_TEAMS_PARTY_RE.fullmatch(value))
+
+
+def _meetup_join_url(
+    host: str, thread: str, message: str, tenant: str, organizer: str, passcode: str | None
+) -> str:
+    """https://<host>/l/meetup-join/<thread>/<message>?context={"Tid":..,"Oid":..}, encoded as Teams does."""
+    host = _TEAMS_MEETUP_HOSTS.get(host, host)
+    context = json.dumps({"Tid": tenant, "Oid": organizer}, separators=(",", ":"))
+    url = f"https://{host}/l/meetup-join/{_teams_quote(thread)}/{message}?context={_teams_quote(context)}"
+    return url + (f"&p={quote(passcode, safe='')}" if passcode else "")
+
+
+def _teams_quote(text: str) -> str:
+    # Teams writes its escapes in lowercase hex: 19%3ameeting_...%40thread.v2, %7b%22Tid%22...
+    return re.sub(r"%[0-9A-F]{2}", lambda escape: escape.group().lower(), quote(text, safe=""))
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -315,8 +440,15 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def _parse_zoom(parts: _Parts) -> MeetingLink:
+    # zoom.com hosts serve the same meetings as their zoom.us namesakes.
+    host = parts.host
+    if _belongs(host, "zoom.com"):
+        host = host[: -len("zoom.com")] + "zoom.us"
+        parts = _Parts(host, parts.path, parts.query, parts.fragment)
     passcode = _passcode(parts.query, "pwd")
-    if parts.host == "events.zoom.us":
+    # The registrant token of a meeting that needs registration travels with the passcode.
+    token = _secret(parts.query, ("tk",), "registration token", _MAX_TOKEN_LENGTH)
+    if host == "events.zoom.us":
         return _zoom_event(parts, passcode)
     for shape, shape_kind in _ZOOM_SHAPES:
         if match := shape.fullmatch(parts.path):
@@ -324,20 +456,22 @@ def _parse_zoom(parts: _Parts) -> MeetingLink:
             break
     else:
         raise InvalidMeetingLink("This Zoom link has no meeting id")
-    pwd_query = f"?pwd={quote(passcode, safe='')}" if passcode else ""
+    pairs = [(key, value) for key, value in (("pwd", passcode), ("tk", token)) if value]
+    query = "&".join(f"{key}={quote(value, safe='')}" for key, value in pairs)
+    query = f"?{query}" if query else ""
     if kind == "my":
         name = _meeting_id(match.group(1), _NAME_RE, "Zoom")
-        link = f"https://{parts.host}/my/{name}{pwd_query}"
+        link = f"https://{host}/my/{name}{query}"
         return MeetingLink(Platform.ZOOM.value, name, passcode, link, link)
     number = _meeting_id(match.group(1), _ZOOM_NUMBER_RE, "Zoom", " (it must be 9 to 11 digits)")
-    web_client_host = "app.zoomgov.com" if _belongs(parts.host, "zoomgov.com") else "app.zoom.us"
+    web_client_host = "app.zoomgov.com" if _belongs(host, "zoomgov.com") else "app.zoom.us"
     shown_path = f"/wc/{number}/join" if kind == "wc" else f"/{kind}/{number}"
     return MeetingLink(
         platform=Platform.ZOOM.value,
         meeting_id=number,
         passcode=passcode,
-        join_url=f"https://{web_client_host}/wc/{number}/join{pwd_query}",
-        normalized_link=f"https://{parts.host}{shown_path}{pwd_query}",
+        join_url=f"https://{web_client_host}/wc/{number}/join{query}",
+        normalized_link=f"https://{host}{shown_path}{query}",
     )
 
 
@@ -365,7 +499,9 @@ def _parse_google_meet(parts: _Parts) -> MeetingLink:
         link = f"https://meet.google.com/lookup/{code}"
     else:
         raise InvalidMeetingLink("This Google Meet link's meeting code must look like abc-defg-hij")
-    return MeetingLink(Platform.GOOGLE_MEET.value, code, None, link, link)
+    # The bot reads the page's texts in English, whatever the account or machine language
+    # (docs/PLATFORMS.md, "Links").
+    return MeetingLink(Platform.GOOGLE_MEET.value, code, None, f"{link}?hl=en", link)
 
 
 # --- Webex -----------------------------------------------------------------------------

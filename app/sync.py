@@ -6,6 +6,11 @@ are stored marked remote (with their origin) and are read-only here: they cannot
 and an import never replaces a session this computer owns. Between two copies the newer
 `updated_at` wins; equal means unchanged, so syncing twice changes nothing. Pushes wait in
 a queue file in the data root while the remote cannot be reached.
+
+Pushing (PUT) and listing are extensions of our own API. A remote without them (the
+published service) is told apart from a failing one: the report names what it lacks, pushes
+stay queued, and the pull falls back to what the published API tells: the remote's active
+sessions, and the copies taken from it earlier that have not finished yet.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from typing import Any
 
 from app.errors import StorageError, ValidationError
 from app.models import Session
-from app.remote import AsyncMeetingBuddyClient, RemoteApiError, RemoteUnavailable
+from app.remote import AsyncMeetingBuddyClient, RemoteApiError, RemoteFeatureMissing, RemoteUnavailable
 from app.sessions import SessionManager
 from app.timeutil import parse_iso
 
@@ -89,9 +94,15 @@ class SyncReport:
     rejected: dict[str, str] = field(default_factory=dict)   # session id -> "CODE: message"
     queued: list[str] = field(default_factory=list)          # still waiting for the remote
     offline: bool = False
+    unsupported: dict[str, str] = field(default_factory=dict)  # "push"/"list" -> what it lacks
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _newer(remote: str, local: str) -> bool:
+    remote_at, local_at = parse_iso(remote), parse_iso(local)
+    return remote_at is not None and (local_at is None or remote_at > local_at)
 
 
 def default_origin() -> str:
@@ -139,6 +150,9 @@ class SyncService:
             except RemoteUnavailable:
                 report.offline = True
                 break
+            except RemoteFeatureMissing as exc:
+                report.unsupported["push"] = exc.message  # the queue waits for a remote that can
+                break
             except RemoteApiError as exc:
                 if exc.status in (401, 403):
                     raise  # every other push would fail the same way
@@ -157,26 +171,46 @@ class SyncService:
         report.queued = list(state.queue)
 
     async def pull(self, report: SyncReport) -> None:
-        store = self.manager.store
         try:
-            async for remote in self.client.iter_sessions(page_size=self.page_size):
-                sid = remote.session_id
-                local = store.get_session(sid)
-                if local is not None and (not store.session_origin(sid)[0] or
-                                          parse_iso(remote.updated_at) <= parse_iso(local.updated_at)):
-                    continue  # ours, or a copy already as new
-                try:
-                    transcripts = await self.client.transcripts(sid)
-                    self.manager.import_session(remote, transcripts, self.remote)
-                except (ValidationError, RemoteApiError) as exc:
-                    if isinstance(exc, RemoteApiError) and exc.status in (401, 403):
-                        raise
-                    report.rejected[sid] = f"{exc.code}: {exc.message}"
-                    log.warning("Could not copy remote session %s: %s", sid, exc)
-                    continue
-                report.pulled.append(sid)
+            try:
+                async for remote in self.client.iter_sessions(page_size=self.page_size):
+                    await self._pull_one(report, remote.session_id, remote)
+            except RemoteFeatureMissing as exc:
+                report.unsupported["list"] = exc.message
+                for sid in await self._known_remote_ids():
+                    await self._pull_one(report, sid)
         except RemoteUnavailable:
             report.offline = True
+
+    async def _known_remote_ids(self) -> list[str]:
+        """Without a list: the remote's active sessions, then the unfinished copies of its
+        sessions held here (a finished session never changes again)."""
+        ids = [active["session_id"] for active in await self.client.analytics_active()]
+        store = self.manager.store
+        ids += [s.session_id for s in store.all_sessions()
+                if not s.is_terminal and s.session_id not in ids
+                and store.session_origin(s.session_id) == (True, self.remote)]
+        return ids
+
+    async def _pull_one(self, report: SyncReport, sid: str, remote: Session | None = None) -> None:
+        """Copy one remote session here with its transcripts, unless it is ours or the copy
+        here is as new."""
+        store = self.manager.store
+        try:
+            remote = remote or await self.client.get_session(sid)
+            local = store.get_session(sid)
+            if local is not None and (not store.session_origin(sid)[0]
+                                      or not _newer(remote.updated_at, local.updated_at)):
+                return
+            transcripts = await self.client.transcripts(sid)
+            self.manager.import_session(remote, transcripts, self.remote)
+        except (ValidationError, RemoteApiError) as exc:
+            if isinstance(exc, RemoteApiError) and exc.status in (401, 403):
+                raise
+            report.rejected[sid] = f"{exc.code}: {exc.message}"
+            log.warning("Could not copy remote session %s: %s", sid, exc)
+            return
+        report.pulled.append(sid)
 
     async def sync(self) -> SyncReport:
         """Push what changed here, then pull what changed there."""

@@ -13,7 +13,8 @@ def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    # Four-digit years always (strftime leaves years before 1000 unpadded on some platforms).
+    return f"{dt.year:04d}-" + dt.strftime("%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def iso_now() -> str:

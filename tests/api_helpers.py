@@ -5,10 +5,12 @@ asyncio loop in a thread, over a real SQLite store. Sessions are driven by `Scri
 which stands in for the bot pipeline (that pipeline is tested end to end against the meeting
 simulator elsewhere): it reports statuses, participants, partial and final transcripts and
 logs through the same SessionControl the bot uses, pausing at gates the test opens.
+`TinyServer` serves any small ASGI app on a loopback port.
 """
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -16,10 +18,15 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+import httpx
+import uvicorn
+
 from app.api.server import ApiServer
 from app.models import Status
+from app.remote import AsyncMeetingBuddyClient
 from app.sessions import SessionManager
 from app.store import Store
+from app.sync import SyncReport, SyncService
 
 TOKEN = "test-token-0123456789"
 TEAMS_LINK = ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjA1YTk0ZGQtYjY0"
@@ -183,3 +190,47 @@ class LiveServer:
         raise AssertionError(f"{session_id} stayed {self.store.get_session(session_id).status}")
 
 
+
+
+def start_session(srv: LiveServer, link: str, *, stop: bool = True) -> str:
+    """A session started over `srv`'s API, recording, and stopped unless `stop` is False."""
+    response = httpx.post(srv.api + "/sessions", json={"meeting_link": link}, headers=srv.headers)
+    sid = response.json()["session_id"]
+    srv.wait_status(sid, "recording")
+    if stop:
+        assert httpx.post(f"{srv.api}/sessions/{sid}/stop", headers=srv.headers,
+                          timeout=15).json()["status"] == "completed"
+    return sid
+
+
+def run_sync(local: LiveServer, remote_url: str, *, origin: str = "buddy-a",
+             token: str = TOKEN) -> SyncReport:
+    """One sync run by `local`, on its own loop (where its session manager lives)."""
+    async def run() -> SyncReport:
+        async with AsyncMeetingBuddyClient(remote_url, token, backoff_s=0.01,
+                                           max_backoff_s=0.05) as client:
+            return await SyncService(local.manager, client, origin=origin).sync()
+    return local.call(run())
+
+
+class TinyServer:
+    """uvicorn serving an ASGI app on a loopback port, in a thread."""
+
+    def __init__(self, app) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> TinyServer:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()

@@ -109,6 +109,9 @@ class BackgroundServices(QObject):
         elif report.pushed or report.pulled or report.rejected:
             self.notice.emit(f"Synced with {url}: {len(report.pushed)} sent, "
                              f"{len(report.pulled)} received, {len(report.rejected)} refused")
+        if "push" in report.unsupported:
+            self.notice.emit(f"{url} does not accept sessions from Meeting Buddy "
+                             f"({report.unsupported['push']}); {len(report.queued)} session(s) stay queued")
 
     async def stop(self) -> None:
         self._sync_timer.stop()

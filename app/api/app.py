@@ -27,6 +27,18 @@ contract are listed in docs/API.md.
 """
 
 
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    """A query parameter or header is left out by not sending it; it is never null. The
+    document says so, though the handlers take None for "not sent"."""
+    for operation in (op for path in schema["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", ()):
+            choices = parameter["schema"].get("anyOf", ())
+            sent = [c for c in choices if c != {"type": "null"}]
+            if len(choices) == 2 and len(sent) == 1:
+                rest = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
+                parameter["schema"] = {**sent[0], **rest}
+
+
 def _build(max_body_bytes: int, max_import_body_bytes: int) -> FastAPI:
     app = FastAPI(title="Meeting Buddy API", version=__version__, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
@@ -46,6 +58,7 @@ def _build(max_body_bytes: int, max_import_body_bytes: int) -> FastAPI:
             schema["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
             schema["info"]["x-body-limits"] = {"default_bytes": max_body_bytes,
                                                "import_bytes": max_import_body_bytes}
+            _absent_not_null(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -143,6 +143,7 @@ _STATUS_ERRORS: dict[int, type[MeetingBuddyError]] = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MeetingBuddyError)
     async def on_meeting_buddy_error(request: Request, exc: MeetingBuddyError) -> JSONResponse:
         trace_id = new_trace_id()
         if http_status(exc) >= 500:
@@ -150,9 +151,11 @@ def install_error_handlers(app: FastAPI) -> None:
                         request.url.path, trace_id, exc.message)
         return error_response(exc, trace_id=trace_id)
 
+    @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(validation_error(exc))
 
+    @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = _STATUS_ERRORS.get(exc.status_code)
         if kind is not None:
@@ -167,17 +170,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return error_response(error, headers=headers)
 
+    @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The trace id ties the client's envelope to the server log; nothing else leaves.
         trace_id = new_trace_id()
         log.error("Unexpected error on %s %s (trace %s)", request.method, request.url.path,
                   trace_id, exc_info=exc)
         return error_response(InternalError("Internal server error"), trace_id=trace_id)
-
-    app.add_exception_handler(MeetingBuddyError, on_meeting_buddy_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
 
 
 def _allowed_methods(request: Request) -> list[str]:

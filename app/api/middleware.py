@@ -6,17 +6,12 @@ never reaches routing or body parsing.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import PayloadTooLarge, error_response
 from app.errors import AuthenticationRequired, InvalidApiKey, MeetingBuddyError
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,12 +1,13 @@
 """Analytics endpoints, computed from every session in the store (copies from other
-Meeting Buddy instances included)."""
+Meeting Buddy instances included); all but the summary and the active sessions count the
+sessions created in a date range."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.api import analytics
 from app.api.errors import error_responses
@@ -17,11 +18,12 @@ from app.api.schemas import (
     StatusBreakdownOut,
     SummaryOut,
     TrendsOut,
+    utc_timestamp,
 )
 from app.errors import ValidationError
 from app.models import Session
 from app.sessions import SessionManager
-from app.timeutil import utc_now
+from app.timeutil import parse_iso, utc_now
 from app.workers import off_loop
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -38,44 +40,61 @@ async def summary(manager: Manager) -> dict[str, Any]:
     return await _over_sessions(manager, analytics.summary)
 
 
-# Exactly YYYY-MM-DD: a lenient parser would read `0` as 1970-01-01.
-DateParam = Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                                 json_schema_extra={"format": "date"})]
+# A plain date or an RFC 3339 date-time with its zone; nothing looser (a lenient parser
+# would read `0` as 1970-01-01).
+MomentParam = Annotated[str | None, Query(
+    pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+            r"([Zz]|[+-][0-9]{2}:[0-9]{2}))?$",
+    description="UTC ISO 8601 date-time (2025-12-01T00:00:00Z) or date (2025-12-01: the "
+                "whole day)")]
 
 
-def _day(value: str | None, field: str) -> date | None:
+def _moment(value: str | None, field: str, *, end_of_day: bool) -> datetime | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        if len(value) == len("2025-12-01"):
+            day = date.fromisoformat(value)
+            return datetime.combine(day, time.max if end_of_day else time.min, timezone.utc)
+        return parse_iso(utc_timestamp(value))
     except ValueError:
-        raise ValidationError(f"{field} is not a real date: {value}", field=field) from None
+        raise ValidationError(f"{field} is not a real date and time: {value}", field=field) from None
+
+
+def _span(start_date: MomentParam = None, end_date: MomentParam = None) -> analytics.Span:
+    """The range of creation times that counts: by default the 30 days up to now."""
+    return analytics.Span.resolve(_moment(start_date, "start_date", end_of_day=False),
+                                  _moment(end_date, "end_date", end_of_day=True), utc_now())
+
+
+Span = Annotated[analytics.Span, Depends(_span)]
 
 
 @router.get("/trends", response_model=TrendsOut, summary="Sessions per day, week or month",
             responses=error_responses(422))
-async def trends(manager: Manager, start_date: DateParam = None, end_date: DateParam = None,
+async def trends(manager: Manager, span: Span,
                  granularity: analytics.Granularity = "day") -> dict[str, Any]:
-    """Sessions by creation date (UTC); the default range is the last 30 days. Weeks start
-    on Monday; each period is named by its first day."""
-    span = analytics.TrendRange.resolve(_day(start_date, "start_date"), _day(end_date, "end_date"),
-                                        granularity, utc_now().date())
-    return await _over_sessions(manager, lambda sessions: analytics.trends(sessions, span))
+    """Sessions by creation time (UTC). Periods are labelled 2025-12-15 (day), 2025-W50
+    (ISO week, from Monday) and 2025-12 (month); every period of the range is listed."""
+    plan = analytics.TrendPlan.of(span, granularity)
+    return await _over_sessions(manager, lambda sessions: analytics.trends(sessions, plan))
 
 
 @router.get("/duration-distribution", response_model=DurationDistributionOut,
-            summary="Sessions by length", responses=error_responses())
-async def duration_distribution(manager: Manager) -> dict[str, Any]:
-    return await _over_sessions(manager, analytics.duration_distribution)
+            summary="Sessions by length", responses=error_responses(422))
+async def duration_distribution(manager: Manager, span: Span) -> dict[str, Any]:
+    return await _over_sessions(
+        manager, lambda sessions: analytics.duration_distribution(sessions, span))
 
 
 @router.get("/status-breakdown", response_model=StatusBreakdownOut,
-            summary="Sessions by status", responses=error_responses())
-async def status_breakdown(manager: Manager) -> dict[str, Any]:
-    return await _over_sessions(manager, analytics.status_breakdown)
+            summary="Sessions by status", responses=error_responses(422))
+async def status_breakdown(manager: Manager, span: Span) -> dict[str, Any]:
+    return await _over_sessions(manager, lambda sessions: analytics.status_breakdown(sessions, span))
 
 
-@router.get("/active", response_model=list[ActiveSessionOut], summary="Sessions in progress",
+@router.get("/active", response_model=list[ActiveSessionOut],
+            summary="Sessions initializing, joining, active or recording",
             responses=error_responses())
 async def active(manager: Manager) -> list[dict[str, Any]]:
     now = utc_now()

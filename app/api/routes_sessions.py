@@ -14,7 +14,7 @@ from app.api.schemas import (
     SessionPageOut,
     StartSessionBody,
     StatusName,
-    TranscriptListOut,
+    TranscriptOut,
 )
 from app.errors import SessionNotFound, ValidationError
 from app.export import FORMATS, export_filename, export_transcript
@@ -61,9 +61,8 @@ async def start_session(body: StartSessionBody, manager: Manager) -> dict[str, A
             responses=error_responses(422))
 async def list_sessions(
     manager: Manager,
-    # Optional, but not nullable: absent means "any" (the document lists no null value).
-    status: Annotated[StatusName, Query()] = None,
-    platform: Annotated[PlatformName, Query()] = None,
+    status: Annotated[StatusName | None, Query()] = None,  # absent: any
+    platform: Annotated[PlatformName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
@@ -90,8 +89,10 @@ async def stop_session(session_id: str, manager: Manager) -> dict[str, Any]:
                responses={204: {"description": "Purged: the session, its transcripts and files "
                                                "are gone"},
                           **error_responses(404, 409, 422)})
-async def stop_or_purge_session(session_id: str, manager: Manager,
-                                purge: bool = False) -> Any:
+async def stop_or_purge_session(
+        session_id: str, manager: Manager,
+        purge: Annotated[bool, Query(description="(ours) also remove the session, its "
+                                                 "transcripts and files")] = False) -> Any:
     if not purge:
         return await _stop(manager, session_id)
     load_session(manager, session_id)
@@ -99,12 +100,12 @@ async def stop_or_purge_session(session_id: str, manager: Manager,
     return Response(status_code=204)
 
 
-@router.get("/sessions/{session_id}/transcripts", response_model=TranscriptListOut,
-            summary="Final transcript segments, by start time",
+@router.get("/sessions/{session_id}/transcripts", response_model=list[TranscriptOut],
+            summary="Final transcript segments, by start time (a bare array)",
             responses=error_responses(404, 422))
-async def transcripts(session_id: str, manager: Manager) -> dict[str, Any]:
+async def transcripts(session_id: str, manager: Manager) -> list[dict[str, Any]]:
     load_session(manager, session_id)
-    return {"data": [t.to_dict() for t in manager.store.transcripts(session_id)]}
+    return [t.to_dict() for t in manager.store.transcripts(session_id)]
 
 
 _EXPORT_CONTENT = {

@@ -1,11 +1,12 @@
-"""The three SSE streams of a session: status (+ participants), transcripts, logs.
+"""The three SSE streams of a session: status (joins and leaves included), transcripts, logs.
 
 Each event is written as `id:` (the bus sequence number), `event:` and one `data:` line of
-JSON. A `: keepalive` comment goes out when nothing happened for the keepalive interval.
-When the session reaches completed or failed, a `close` event `{"reason": "session_ended"}`
-ends the stream. `Last-Event-ID` replays, from the bus history, every event after that id
-(`0`: all the history kept); a stream opened on a finished session without it sends
-`close` at once.
+JSON. A participant joining or leaving goes out as a `status` event carrying
+`participant_name` and `event`, as published. A `: keepalive` comment goes out when nothing
+happened for the keepalive interval. When the session reaches completed or failed, a
+`close` event `{"reason": "session_ended"}` ends the stream. `Last-Event-ID` replays, from
+the bus history, every event after that id (`0`: all the history kept); a stream opened on
+a finished session without it sends `close` at once.
 """
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ from pydantic import BaseModel
 
 from app.api.errors import error_responses
 from app.api.routes_sessions import Manager, load_session
-from app.api.schemas import LogEventData, ParticipantEventData, StatusEventData, TranscriptEventData, sse_schema
+from app.api.schemas import (
+    LogEventData,
+    ParticipantEventData,
+    StatusEventData,
+    TranscriptEventData,
+    sse_schema,
+)
+from app.errors import SessionReadOnly
 from app.events import AsyncSubscription, SessionEvent
 from app.models import Status
 from app.sessions import SessionManager
@@ -28,8 +36,6 @@ from app.sessions import SessionManager
 router = APIRouter(tags=["streams"])
 
 CLOSE_DATA = json.dumps({"reason": "session_ended"})
-# A copy from another Meeting Buddy has no live events here: its own server streams them.
-CLOSE_REMOTE_COPY = json.dumps({"reason": "remote_copy"})
 _TERMINAL = frozenset(s.value for s in Status if s.is_terminal)
 # Put into a stream's queue when the server shuts down: the stream ends without `close`
 # (the session goes on), and the client resumes elsewhere or later with Last-Event-ID.
@@ -44,6 +50,16 @@ def end_open_streams(app: FastAPI) -> None:
 
 def _frame(event_id: int, event: str, data: str) -> str:
     return f"id: {event_id}\nevent: {event}\ndata: {data}\n\n"
+
+
+def _event_frame(event: SessionEvent) -> str:
+    """A bus event as the published streams name and shape it."""
+    name, data = event.kind, event.data
+    if name == "participant":
+        name = "status"
+    elif name == "log":
+        data = {**data, "details": data.get("details") or None}
+    return _frame(event.seq, name, json.dumps(data))
 
 
 def _is_end(event: SessionEvent) -> bool:
@@ -71,16 +87,15 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
     try:
         history = manager.bus.history(session_id)
         position = history[-1].seq if history else (last_event_id or 0)
-        finished = _finished(manager, session_id)
-        if finished or manager.store.session_origin(session_id)[0]:
+        if _finished(manager, session_id):
             # Replay what the client missed (resume), never wait for more.
             while last_event_id is not None and not subscription.queue.empty():
-                event = subscription.queue.get_nowait()
-                if event.kind in kinds:
-                    yield _frame(event.seq, event.kind, json.dumps(event.data))
-                if _is_end(event):
+                missed = subscription.queue.get_nowait()
+                if missed.kind in kinds:
+                    yield _event_frame(missed)
+                if _is_end(missed):
                     break
-            yield _frame(position, "close", CLOSE_DATA if finished else CLOSE_REMOTE_COPY)
+            yield _frame(position, "close", CLOSE_DATA)
             return
         while True:
             event = await subscription.get(timeout=app.state.keepalive_s)
@@ -90,7 +105,7 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
             if event is _SERVER_STOPPING:
                 return
             if event.kind in kinds:
-                yield _frame(event.seq, event.kind, json.dumps(event.data))
+                yield _event_frame(event)
             if _is_end(event):
                 yield _frame(event.seq, "close", CLOSE_DATA)
                 return
@@ -99,19 +114,23 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
         subscription.close()
 
 
-def _sse_responses(events: dict[str, type[BaseModel]]) -> dict[int | str, dict[str, Any]]:
+def _sse_responses(events: dict[str, tuple[type[BaseModel], ...]]) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "An SSE stream; each event as described",
                   "content": {"text/event-stream": {"schema": sse_schema(events)}}},
-            **error_responses(404, 422)}
+            **error_responses(404, 409, 422)}
 
 # A string on the wire (SSE ids are strings); ours are bus sequence numbers.
-LastEventId = Annotated[str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$",
-                                              description="resume after this event id")]
+LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$",
+                                           description="(ours) resume after this event id")]
 
 
 def _stream(request: Request, manager: SessionManager, session_id: str, kinds: frozenset[str],
             last_event_id: str | None) -> StreamingResponse:
     load_session(manager, session_id)  # 404 before the stream starts
+    if manager.store.session_origin(session_id)[0] and not _finished(manager, session_id):
+        # A running copy from another Meeting Buddy gets no live events here.
+        raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; its "
+                              "live events are streamed by the Meeting Buddy that records it")
     after = None if last_event_id is None else int(last_event_id)
     return StreamingResponse(
         _events(request.app, session_id, kinds, after),
@@ -120,9 +139,8 @@ def _stream(request: Request, manager: SessionManager, session_id: str, kinds: f
 
 
 @router.get("/sessions/{session_id}/stream", response_class=StreamingResponse,
-            summary="Status and participant events",
-            responses=_sse_responses({"status": StatusEventData,
-                                      "participant": ParticipantEventData}))
+            summary="Status events: status changes, joins and leaves",
+            responses=_sse_responses({"status": (StatusEventData, ParticipantEventData)}))
 async def status_stream(session_id: str, request: Request, manager: Manager,
                         last_event_id: LastEventId = None) -> StreamingResponse:
     return _stream(request, manager, session_id, frozenset({"status", "participant"}),
@@ -131,14 +149,14 @@ async def status_stream(session_id: str, request: Request, manager: Manager,
 
 @router.get("/sessions/{session_id}/transcripts/stream", response_class=StreamingResponse,
             summary="Partial and final transcript events",
-            responses=_sse_responses({"transcript": TranscriptEventData}))
+            responses=_sse_responses({"transcript": (TranscriptEventData,)}))
 async def transcript_stream(session_id: str, request: Request, manager: Manager,
                             last_event_id: LastEventId = None) -> StreamingResponse:
     return _stream(request, manager, session_id, frozenset({"transcript"}), last_event_id)
 
 
 @router.get("/sessions/{session_id}/logs/stream", response_class=StreamingResponse,
-            summary="Session log events", responses=_sse_responses({"log": LogEventData}))
+            summary="Session log events", responses=_sse_responses({"log": (LogEventData,)}))
 async def log_stream(session_id: str, request: Request, manager: Manager,
                      last_event_id: LastEventId = None) -> StreamingResponse:
     return _stream(request, manager, session_id, frozenset({"log"}), last_event_id)

@@ -12,14 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from app.export import FORMATS
-from app.models import DEFAULT_BOT_NAME, SESSION_PLATFORMS, Status
+from app.models import DEFAULT_BOT_NAME, SESSION_PLATFORMS
 from app.sessions import MAX_BOT_NAME
-from app.timeutil import iso
 
-StatusName = Literal[tuple(s.value for s in Status)]  # type: ignore[valid-type]
+# Spelled out so that type checkers see them; a test holds them equal to Status and FORMATS.
+StatusName = Literal["initializing", "joining", "active", "recording", "leaving", "completed",
+                     "failed"]
 PlatformName = Literal[SESSION_PLATFORMS]  # type: ignore[valid-type]
-FormatName = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+FormatName = Literal["txt", "srt", "vtt", "json", "md", "docx"]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"  # app.paths.validate_id's rule, for the schema
 
@@ -56,8 +56,9 @@ _RFC3339 = re.compile(
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
-def _utc_timestamp(value: str) -> str:
-    """An RFC 3339 timestamp, normalized to the contract's UTC form with a Z."""
+def utc_timestamp(value: str) -> str:
+    """An RFC 3339 timestamp (milliseconds or not), normalized to the contract's UTC form
+    with milliseconds and a Z."""
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise ValueError("must be an ISO 8601 timestamp with a time zone, e.g. 2025-12-11T10:00:00Z")
@@ -68,13 +69,14 @@ def _utc_timestamp(value: str) -> str:
             (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
         moment = datetime(year, month, day, hour, minute, min(second, 59),  # a leap second
                           int(float(fraction) * 1_000_000), tzinfo=timezone(offset))
-        return iso(moment)  # type: ignore[return-value]
+        # isoformat keeps four digits for a year before 1000, which strftime does not
+        return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
     except (ValueError, OverflowError):
         raise ValueError("is not a real date and time") from None
 
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}),
-                      AfterValidator(_utc_timestamp)]
+                      AfterValidator(utc_timestamp)]
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 Seconds = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -88,7 +90,7 @@ class ErrorBody(BaseModel):
     type: Literal["client_error", "server_error"]
     status: int
     details: dict[str, Any]
-    trace_id: str
+    trace_id: str = Field(json_schema_extra={"format": "uuid"})
     timestamp: str = Field(json_schema_extra={"format": "date-time"})
 
 
@@ -145,9 +147,10 @@ class SessionPageOut(BaseModel):
     has_more: bool
 
 
-class TranscriptOut(BaseModel):
+class PublishedTranscript(BaseModel):
+    """A final transcript segment, as published."""
+
     transcript_id: str
-    session_id: str
     text: str
     confidence: float | None
     start_time: float
@@ -157,8 +160,8 @@ class TranscriptOut(BaseModel):
     created_at: str = Field(json_schema_extra={"format": "date-time"})
 
 
-class TranscriptListOut(BaseModel):
-    data: list[TranscriptOut]
+class TranscriptOut(PublishedTranscript):
+    session_id: str = Field(description="(ours) the session the segment belongs to")
 
 
 # -- import (PUT /sessions/{id}) ------------------------------------------------------------
@@ -228,7 +231,7 @@ class SummaryOut(BaseModel):
 
 
 class TrendPointOut(BaseModel):
-    period: str = Field(description="first day of the period, YYYY-MM-DD")
+    period: str = Field(description="2025-12-15 (day), 2025-W50 (ISO week), 2025-12 (month)")
     session_count: int
     completed_count: int
     failed_count: int
@@ -243,8 +246,9 @@ class TrendsOut(BaseModel):
 
 class BucketOut(BaseModel):
     label: str
-    min_seconds: float
-    max_seconds: float | None
+    min_seconds: float = Field(description="inclusive")
+    max_seconds: float = Field(description="exclusive; for the last bucket, inclusive: the "
+                                           "longest duration counted, at least its min_seconds")
     count: int
     percentage: float
 
@@ -266,14 +270,17 @@ class StatusBreakdownOut(BaseModel):
     items: list[BreakdownItemOut]
 
 
+ActiveStatusName = Literal["initializing", "joining", "active", "recording"]
+
+
 class ActiveSessionOut(BaseModel):
     session_id: str
     meeting_link: str
     platform: PlatformName
-    status: StatusName
+    status: ActiveStatusName
     bot_name: str
     join_timestamp: str | None = Field(json_schema_extra={"format": "date-time"})
-    current_participants: dict[str, Any]
+    current_participants: list[str] = Field(description="names of the people in the meeting now")
     duration_so_far_seconds: float | None = Field(description="null until the bot has joined")
 
 
@@ -289,6 +296,9 @@ class StatusEventData(BaseModel):
 
 
 class ParticipantEventData(StatusEventData):
+    """A join or leave, sent as a `status` event; status and previous_status are the
+    session's current status."""
+
     participant_name: str
     event: Literal["joined", "left"]
     is_bot: bool = Field(description="(ours) the participant is a bot, e.g. this one")
@@ -312,25 +322,29 @@ class LogEventData(BaseModel):
     level: Literal["info", "warning", "error"]
     message: str
     timestamp: str = Field(json_schema_extra={"format": "date-time"})
-    details: dict[str, Any]
+    details: dict[str, Any] | None = Field(description="null when the entry has none")
 
 
 class CloseEventData(BaseModel):
-    reason: Literal["session_ended", "remote_copy"] = Field(
-        description="session_ended: completed or failed; remote_copy (ours): the session is a "
-                    "copy from another Meeting Buddy, whose own server streams its events")
+    reason: Literal["session_ended"] = Field(description="the session completed or failed")
 
 
-def sse_schema(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
-    """One SSE event as OpenAPI describes it: `event`, `id` and `data` (JSON of a model)."""
+def sse_schema(events: dict[str, tuple[type[BaseModel], ...]]) -> dict[str, Any]:
+    """One SSE event as OpenAPI describes it: `event`, `id` and `data` (JSON of one of the
+    event's models)."""
+    def data_schema(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+        schemas = [model.model_json_schema() for model in models]
+        return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+
+    described: dict[str, tuple[type[BaseModel], ...]] = {**events, "close": (CloseEventData,)}
     return {"oneOf": [{
         "type": "object",
         "required": ["event", "id", "data"],
         "properties": {
             "event": {"const": name},
             "id": {"type": "string", "pattern": "^[0-9]+$",
-                   "description": "send it back as Last-Event-ID to resume after this event"},
+                   "description": "(ours) send it back as Last-Event-ID to resume after this event"},
             "data": {"type": "string", "contentMediaType": "application/json",
-                     "contentSchema": model.model_json_schema()},
+                     "contentSchema": data_schema(models)},
         },
-    } for name, model in {**events, "close": CloseEventData}.items()]}
+    } for name, models in described.items()]}

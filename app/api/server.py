@@ -3,7 +3,6 @@ manager runs on: qasync's in the GUI, asyncio.run's for `meeting-buddy serve`)."
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 from typing import Any
@@ -13,21 +12,13 @@ import uvicorn
 from app.api.app import BASE_PATH, create_app
 from app.api.routes_streams import end_open_streams
 from app.errors import ValidationError
+from app.remote import is_loopback
 from app.sessions import SessionManager
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiServer:

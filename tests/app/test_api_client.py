@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
 from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-import uvicorn
 
 from app import cli
 from app.errors import MeetingBuddyError
@@ -21,19 +19,13 @@ from app.models import Session, TranscriptSegment
 from app.remote import (
     AsyncMeetingBuddyClient,
     ExportedTranscript,
+    InsecureApiUrl,
     MeetingBuddyClient,
     RemoteApiError,
     RemoteUnavailable,
 )
 from app.store import SessionPage
-from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, LiveServer
-
-
-@pytest.fixture
-def server(tmp_path):
-    with LiveServer(tmp_path / "server") as srv:
-        yield srv
-
+from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, TinyServer
 
 # -- every endpoint, typed -------------------------------------------------------------------
 
@@ -79,7 +71,7 @@ def test_every_endpoint_through_the_blocking_client(server, tmp_path):
         assert client.import_session(copy, moved, origin="elsewhere") == copy
         assert [s.text for s in client.transcripts("mbsess_copy1")] == ["hello everyone", "hi Alice"]
 
-        client.delete_session(sid)
+        assert client.delete_session(sid) is None  # removed, not only stopped
         with pytest.raises(RemoteApiError) as err:
             client.get_session(sid)
         assert (err.value.code, err.value.status) == ("SESSION_NOT_FOUND", 404)
@@ -174,29 +166,6 @@ class ScriptedApp:
         return [b - a for a, b in zip(times, times[1:])]
 
 
-class TinyServer:
-    """uvicorn serving an ASGI app on a loopback port, in a thread."""
-
-    def __init__(self, app) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def __enter__(self) -> TinyServer:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
-
-
 def fast_client(url: str, **options) -> MeetingBuddyClient:
     return MeetingBuddyClient(url, TOKEN, **{"backoff_s": 0.05, "max_backoff_s": 0.2, **options})
 
@@ -207,6 +176,15 @@ def test_429_waits_as_long_as_retry_after_says():
         assert client.get_session("mbsess_x").platform == "google_meet"
     assert len(app.arrivals) == 2
     assert 1.0 <= app.gaps()[0] < 2.0  # Retry-After, not the 0.05 s backoff
+
+
+def test_a_429_without_retry_after_waits_for_the_rate_limit_reset():
+    reset = str(int(time.time()) + 2)  # Unix seconds, as published
+    app = ScriptedApp((429, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
+                             "X-RateLimit-Reset": reset}, b"{}", 0), (200, {}, SESSION_JSON, 0))
+    with TinyServer(app) as tiny, fast_client(tiny.url) as client:
+        client.get_session("mbsess_x")
+    assert 0.9 <= app.gaps()[0] < 2.6  # the reset has whole seconds
 
 
 def test_retry_after_as_an_http_date():
@@ -267,6 +245,24 @@ def test_timeouts_and_unreachable_servers_are_remote_unavailable():
             client.list_sessions()
     assert err.value.code == "REMOTE_UNAVAILABLE" and "ConnectError" in err.value.message
     assert time.monotonic() - started >= 0.05 * 0.5 + 0.1 * 0.5  # it did back off between tries
+
+
+# -- the token never travels in plain text --------------------------------------------------
+
+def test_plain_http_is_refused_except_to_this_computer(capsys):
+    for url in ("http://mb.example.org", "http://192.168.1.5:8765",
+                "http://[2001:db8::1]:8765/v1/meeting-buddy"):
+        with pytest.raises(InsecureApiUrl) as err:
+            MeetingBuddyClient(url, TOKEN)
+        error = err.value
+        assert isinstance(error, MeetingBuddyError) and error.caller_error
+        assert error.details["field"] == "api_url" and "https://" in error.message
+    for url in ("http://localhost:8765", "http://127.0.0.1:1", "http://127.8.9.10",
+                "http://[::1]:8765", "https://mb.example.org"):
+        MeetingBuddyClient(url, TOKEN).close()
+    for command in (["remote", "sessions", "list"], ["sync"]):
+        assert cli.main([*command, "--api-url", "http://mb.example.org", "--token", TOKEN]) == 2
+        assert "unencrypted" in capsys.readouterr().err
 
 
 # -- the remote commands ---------------------------------------------------------------------

@@ -10,31 +10,22 @@ import os
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
 
 from app.api import openapi_document
+from app.api.schemas import FormatName, StatusName
 from app.api.server import ApiServer, is_loopback
 from app.errors import ValidationError
 from app.export import FORMATS
 from app.models import SESSION_FIELDS, Status
-from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, ZOOM_LINK, LiveServer
+from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, ZOOM_LINK
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def server(tmp_path):
-    with LiveServer(tmp_path / "server", keepalive_s=0.3) as srv:
-        yield srv
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=server.api, headers=server.headers, timeout=15) as client:
-        yield client
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str, field: str | None = None):
@@ -45,7 +36,9 @@ def assert_envelope(response: httpx.Response, status: int, code: str, field: str
     error = body["error"]
     assert error["code"] == code and error["status"] == status
     assert error["type"] == ("client_error" if status < 500 else "server_error")
-    assert error["message"] and error["trace_id"] and error["timestamp"].endswith("Z")
+    assert error["message"] and error["timestamp"].endswith("Z")
+    assert error["system_message"].startswith(code)  # the technical form, for support
+    assert str(uuid.UUID(error["trace_id"])) == error["trace_id"]
     if field is not None:
         assert error["details"]["field"] == field, error
     return error
@@ -178,7 +171,7 @@ def test_stop_is_idempotent_through_both_routes(server, http):
     via_delete = http.delete(f"/sessions/{sid}")
     assert via_delete.status_code == 200 and via_delete.json() == stopped
     # pending transcription was saved
-    texts = [t["text"] for t in http.get(f"/sessions/{sid}/transcripts").json()["data"]]
+    texts = [t["text"] for t in http.get(f"/sessions/{sid}/transcripts").json()]
     assert texts == ["hello everyone", "hi Alice"]
 
 
@@ -224,7 +217,7 @@ def test_transcripts_and_every_export_format(server, http):
     sid = start(http)["session_id"]
     server.wait_status(sid, "recording")
     http.post(f"/sessions/{sid}/stop")
-    segments = http.get(f"/sessions/{sid}/transcripts").json()["data"]
+    segments = http.get(f"/sessions/{sid}/transcripts").json()  # a bare array
     assert [(s["text"], s["speaker"], s["start_time"]) for s in segments] == [
         ("hello everyone", "Alice", 0.5), ("hi Alice", "Bob", 2.0)]
     first = segments[0]
@@ -292,16 +285,21 @@ def test_the_three_streams_deliver_every_kind_of_event_and_close(server, http):
         ids = [int(e["id"]) for e in frames]
         assert ids == sorted(ids) and len(set(ids[:-1])) == len(ids) - 1  # ordered, no repeats
 
-    status_events = [e["data"] for e in statuses if e.get("event") == "status"]
+    assert {e["event"] for e in statuses if "event" in e} == {"status", "close"}
+    status_events = [e["data"] for e in statuses
+                     if e.get("event") == "status" and "participant_name" not in e["data"]]
     assert [e["status"] for e in status_events] == [s.value for s in (
         Status.INITIALIZING, Status.JOINING, Status.ACTIVE, Status.RECORDING, Status.LEAVING,
         Status.COMPLETED)]
     assert status_events[1]["previous_status"] == "initializing"
     assert set(status_events[0]) >= {"session_id", "status", "previous_status", "timestamp",
                                      "error_message", "error_code"}
-    people = [(e["data"]["participant_name"], e["data"]["event"]) for e in statuses
-              if e.get("event") == "participant"]
-    assert people == [("Alice", "joined"), ("Bob", "joined"), ("Bob", "left"), ("Alice", "left")]
+    # joins and leaves are status events too, with the session's current status
+    people = [e["data"] for e in statuses if "participant_name" in e.get("data", {})]
+    assert [(p["participant_name"], p["event"]) for p in people] == [
+        ("Alice", "joined"), ("Bob", "joined"), ("Bob", "left"), ("Alice", "left")]
+    assert people[0]["status"] == people[0]["previous_status"] == "active"
+    assert people[0]["is_bot"] is False
 
     said = [e["data"] for e in transcripts if e.get("event") == "transcript"]
     assert [(t["text"], t["is_partial"]) for t in said] == [
@@ -311,8 +309,10 @@ def test_the_three_streams_deliver_every_kind_of_event_and_close(server, http):
     assert set(said[1]) == {"session_id", "transcript_id", "text", "speaker", "start_time",
                             "end_time", "confidence", "language_code", "is_partial", "timestamp"}
 
-    messages = [(e["data"]["level"], e["data"]["message"]) for e in logs if e.get("event") == "log"]
-    assert ("info", "recording started") in messages and ("warning", "Bob's audio is quiet") in messages
+    entries = {e["data"]["message"]: e["data"] for e in logs if e.get("event") == "log"}
+    assert entries["recording started"]["level"] == "info"
+    assert entries["recording started"]["details"] == {"segment": 1}
+    assert entries["Bob's audio is quiet"]["details"] is None  # none given: null
     assert set(logs[0]["data"]) == {"session_id", "level", "message", "timestamp", "details"}
 
 
@@ -399,58 +399,81 @@ def test_analytics_match_the_sessions_stored(server, http):
         copy_of("s2", status="completed", platform="teams", created_at="2025-03-04T10:00:00.000Z", duration=1200),
         copy_of("s3", status="failed", platform="zoom", created_at="2025-03-12T23:59:00.000Z", duration=None),
         copy_of("s4", status="completed", platform="webex", created_at="2025-04-01T00:00:00.000Z", duration=8000),
+        copy_of("s5", status="leaving", platform="zoom", created_at="2025-03-20T08:00:00.000Z", duration=None),
     ]
     for s in sessions:
         assert http.put(f"/sessions/{s['session_id']}", json={"session": s, "transcripts": []}).status_code == 201
     live = start(http, MEET_LINK)["session_id"]  # one running here
     server.wait_status(live, "recording")
+    year = {"start_date": "2025-01-01", "end_date": "2025-12-31"}
 
-    summary = http.get("/analytics/summary").json()
-    assert summary == {"session_count": 5, "completed_count": 3, "failed_count": 1, "active_count": 1,
+    summary = http.get("/analytics/summary").json()  # every session ever stored
+    assert summary == {"session_count": 6, "completed_count": 3, "failed_count": 1, "active_count": 1,
                        "total_duration_hours": round(9320 / 3600, 3),
                        "avg_duration_minutes": round(9320 / 3 / 60, 2),
-                       "by_platform": {"google_meet": 1, "teams": 1, "webex": 1, "zoom": 2}}
+                       "by_platform": {"google_meet": 1, "teams": 1, "webex": 1, "zoom": 3}}
 
     weekly = http.get("/analytics/trends", params={"start_date": "2025-03-01", "end_date": "2025-04-06",
                                                     "granularity": "week"}).json()
     assert weekly["granularity"] == "week"
-    assert [p["period"] for p in weekly["data"]] == ["2025-02-24", "2025-03-03", "2025-03-10",
-                                                     "2025-03-17", "2025-03-24", "2025-03-31"]
+    assert [p["period"] for p in weekly["data"]] == ["2025-W09", "2025-W10", "2025-W11", "2025-W12",
+                                                     "2025-W13", "2025-W14"]  # ISO weeks, from Monday
     counts = {p["period"]: (p["session_count"], p["completed_count"], p["failed_count"]) for p in weekly["data"]}
-    assert counts["2025-03-03"] == (2, 2, 0) and counts["2025-03-10"] == (1, 0, 1)
-    assert counts["2025-03-31"] == (1, 1, 0) and counts["2025-02-24"] == (0, 0, 0)
-    week1 = weekly["data"][1]
-    assert week1["total_duration_hours"] == round(1320 / 3600, 3) and week1["avg_duration_minutes"] == 11.0
+    assert counts["2025-W10"] == (2, 2, 0) and counts["2025-W11"] == (1, 0, 1)
+    assert counts["2025-W12"] == (1, 0, 0) and counts["2025-W14"] == (1, 1, 0) and counts["2025-W09"] == (0, 0, 0)
+    week10 = weekly["data"][1]
+    assert week10["total_duration_hours"] == round(1320 / 3600, 3) and week10["avg_duration_minutes"] == 11.0
+    # date-times as published: instants with a zone, both ends included
+    exact = http.get("/analytics/trends", params={"start_date": "2025-03-03T11:00:00+02:00",
+                                                   "end_date": "2025-03-12T23:58:00Z",
+                                                   "granularity": "week"}).json()["data"]
+    assert [(p["period"], p["session_count"]) for p in exact] == [("2025-W10", 2), ("2025-W11", 0)]
     monthly = http.get("/analytics/trends", params={"start_date": "2025-03-05", "end_date": "2025-04-30",
                                                      "granularity": "month"}).json()["data"]
     # the range starts on the 5th: s1 and s2 (3rd, 4th) are outside it
-    assert [(p["period"], p["session_count"]) for p in monthly] == [("2025-03-01", 1), ("2025-04-01", 1)]
+    assert [(p["period"], p["session_count"]) for p in monthly] == [("2025-03", 2), ("2025-04", 1)]
     first_day = http.get("/analytics/trends", params={"end_date": "0001-01-01"}).json()["data"]
     assert [p["period"] for p in first_day] == ["0001-01-01"]  # the calendar's start bounds the default
-    daily = http.get("/analytics/trends").json()["data"]  # default: the last 30 days
-    assert len(daily) == 30 and sum(p["session_count"] for p in daily) == 1  # the live one
-    for params, field in (({"start_date": "2025-05-01", "end_date": "2025-04-01"}, "start_date"),
-                          ({"granularity": "year"}, "granularity"), ({"start_date": "03/01/2025"}, "start_date"),
+    daily = http.get("/analytics/trends").json()["data"]  # default: the 30 days up to now
+    assert len(daily) == 31 and sum(p["session_count"] for p in daily) == 1  # the live one
+    for path in ("/analytics/trends", "/analytics/duration-distribution", "/analytics/status-breakdown"):
+        for params, field in (({"start_date": "2025-05-01", "end_date": "2025-04-01"}, "start_date"),
+                              ({"start_date": "03/01/2025"}, "start_date"),
+                              ({"end_date": "2025-02-30"}, "end_date"),
+                              ({"start_date": "2025-03-01T25:00:00Z"}, "start_date"),
+                              ({"start_date": "2025-03-01T10:00:00"}, "start_date")):  # no zone
+            assert_envelope(http.get(path, params=params), 422, "VALIDATION_ERROR", field)
+    for params, field in (({"granularity": "year"}, "granularity"),
                           ({"start_date": "1900-01-01", "end_date": "2025-01-01"}, "start_date")):
         assert_envelope(http.get("/analytics/trends", params=params), 422, "VALIDATION_ERROR", field)
 
-    distribution = http.get("/analytics/duration-distribution").json()
-    assert distribution["total"] == 3
-    by_label = {b["label"]: (b["count"], b["percentage"]) for b in distribution["buckets"]}
-    assert by_label == {"under 5 min": (1, 33.3), "5-15 min": (0, 0.0), "15-30 min": (1, 33.3),
-                        "30-60 min": (0, 0.0), "1-2 h": (0, 0.0), "over 2 h": (1, 33.3)}
+    distribution = http.get("/analytics/duration-distribution", params=year).json()
+    assert distribution["total"] == 3  # sessions with a known duration
+    buckets = {b["label"]: b for b in distribution["buckets"]}
+    assert {label: (b["count"], b["percentage"]) for label, b in buckets.items()} == {
+        "0-5 min": (1, 33.3), "5-15 min": (0, 0.0), "15-30 min": (1, 33.3), "30-60 min": (0, 0.0),
+        "60-120 min": (0, 0.0), "120+ min": (1, 33.3)}
+    assert (buckets["5-15 min"]["min_seconds"], buckets["5-15 min"]["max_seconds"]) == (300, 900)
+    assert (buckets["120+ min"]["min_seconds"], buckets["120+ min"]["max_seconds"]) == (7200, 8000)
+    march = http.get("/analytics/duration-distribution",
+                     params={"start_date": "2025-03-01", "end_date": "2025-03-31"}).json()
+    assert march["total"] == 2
+    assert {b["label"]: b["max_seconds"] for b in march["buckets"]}["120+ min"] == 7200  # none longer
+    assert http.get("/analytics/duration-distribution").json()["total"] == 0  # last 30 days: the live one
 
-    breakdown = http.get("/analytics/status-breakdown").json()
+    breakdown = http.get("/analytics/status-breakdown", params=year).json()
     assert breakdown["dimension"] == "status" and breakdown["total"] == 5
     items = {i["label"]: (i["count"], i["percentage"]) for i in breakdown["items"]}
-    assert items["completed"] == (3, 60.0) and items["failed"] == (1, 20.0)
-    assert items["recording"] == (1, 20.0) and items["joining"] == (0, 0.0)
+    assert items["completed"] == (3, 60.0) and items["failed"] == (1, 20.0) and items["leaving"] == (1, 20.0)
+    assert items["recording"] == (0, 0.0)
     assert list(items) == [s.value for s in Status]
+    recent = http.get("/analytics/status-breakdown").json()
+    assert recent["total"] == 1 and {i["label"]: i["count"] for i in recent["items"]}["recording"] == 1
 
-    active = http.get("/analytics/active").json()
+    active = http.get("/analytics/active").json()  # the leaving copy is not active
     assert [a["session_id"] for a in active] == [live]
     assert active[0]["status"] == "recording" and active[0]["platform"] == "google_meet"
-    assert "Alice" in active[0]["current_participants"] and active[0]["duration_so_far_seconds"] >= 0
+    assert active[0]["current_participants"] == ["Alice"] and active[0]["duration_so_far_seconds"] >= 0
 
 
 # -- import (PUT) ----------------------------------------------------------------------------
@@ -464,7 +487,7 @@ def test_import_is_idempotent_newer_wins_and_checks_its_input(server, http):
     created = http.put("/sessions/mbsess_remote1", json=body)
     assert created.status_code == 201 and created.json() == s
     assert server.store.session_origin("mbsess_remote1") == (True, "https://mb.example.org")
-    stored = http.get("/sessions/mbsess_remote1/transcripts").json()["data"]
+    stored = http.get("/sessions/mbsess_remote1/transcripts").json()
     assert stored[0]["created_at"] == "2025-03-03T09:00:01.000Z"  # normalized to UTC
     again = http.put("/sessions/mbsess_remote1", json=body)
     assert again.status_code == 200 and again.json() == s
@@ -474,13 +497,18 @@ def test_import_is_idempotent_newer_wins_and_checks_its_input(server, http):
     newer = {**s, "status": "completed", "updated_at": "2025-03-03T11:00:00.000Z"}
     replaced = http.put("/sessions/mbsess_remote1", json={**body, "session": newer, "transcripts": []})
     assert replaced.status_code == 200 and replaced.json()["status"] == "completed"
-    assert http.get("/sessions/mbsess_remote1/transcripts").json()["data"] == []
+    assert http.get("/sessions/mbsess_remote1/transcripts").json() == []
 
     # a copy is read-only: no stop while it runs (there is nothing here to stop)
     running = copy_of("mbsess_remote2", status="recording", created_at="2025-03-03T10:00:00.000Z", duration=None)
     http.put("/sessions/mbsess_remote2", json={"session": running})
     assert_envelope(http.post("/sessions/mbsess_remote2/stop"), 409, "SESSION_READ_ONLY")
     assert_envelope(http.delete("/sessions/mbsess_remote2"), 409, "SESSION_READ_ONLY")
+    # its live events are on its own server; a finished copy's stream just closes
+    assert_envelope(http.get("/sessions/mbsess_remote2/stream"), 409, "SESSION_READ_ONLY")
+    with http.stream("GET", "/sessions/mbsess_remote1/stream") as response:
+        assert [(e["event"], e["data"]) for e in read_events(response, until_close=False)] == [
+            ("close", {"reason": "session_ended"})]
     assert http.get("/sessions/mbsess_remote2/transcripts/export", params={"format": "txt"}).status_code == 200
     assert http.delete("/sessions/mbsess_remote2", params={"purge": "true"}).status_code == 204
 
@@ -545,6 +573,9 @@ def test_the_served_openapi_document_is_public_and_matches_the_committed_one(ser
                  "/analytics/duration-distribution", "/analytics/status-breakdown", "/analytics/active"):
         assert "/v1/meeting-buddy" + path in paths
     assert set(served.json()["components"]["securitySchemes"]) == {"bearerAuth", "apiKeyAuth"}
+    # the value lists spelled out for type checkers are the real ones
+    assert set(get_args(StatusName)) == {s.value for s in Status}
+    assert set(get_args(FormatName)) == set(FORMATS)
 
 
 def test_only_loopback_unless_remote_access_is_allowed(server):

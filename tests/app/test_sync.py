@@ -9,28 +9,17 @@ import httpx
 import pytest
 
 from app import cli
-from app.remote import AsyncMeetingBuddyClient
-from app.sync import STATE_FILE, SyncReport, SyncService
-from tests.api_helpers import MEET_LINK, TEAMS_LINK, TOKEN, ZOOM_LINK, Gates, LiveServer
-
-
-def start_session(srv: LiveServer, link: str, *, stop: bool = True) -> str:
-    response = httpx.post(srv.api + "/sessions", json={"meeting_link": link}, headers=srv.headers)
-    sid = response.json()["session_id"]
-    srv.wait_status(sid, "recording")
-    if stop:
-        assert httpx.post(f"{srv.api}/sessions/{sid}/stop", headers=srv.headers,
-                          timeout=15).json()["status"] == "completed"
-    return sid
-
-
-def sync(local: LiveServer, remote_url: str, *, origin: str = "buddy-a") -> SyncReport:
-    """One sync run by `local`, on its own loop (where its session manager lives)."""
-    async def run() -> SyncReport:
-        async with AsyncMeetingBuddyClient(remote_url, TOKEN, backoff_s=0.01,
-                                           max_backoff_s=0.05) as client:
-            return await SyncService(local.manager, client, origin=origin).sync()
-    return local.call(run())
+from app.sync import STATE_FILE
+from tests.api_helpers import (
+    MEET_LINK,
+    TEAMS_LINK,
+    TOKEN,
+    ZOOM_LINK,
+    Gates,
+    LiveServer,
+    run_sync,
+    start_session,
+)
 
 
 def snapshot(srv: LiveServer) -> dict:
@@ -58,7 +47,7 @@ def test_a_pushes_to_b_and_pulls_b_and_a_second_sync_changes_nothing(a, b):
     b_ids = [start_session(b, ZOOM_LINK), start_session(b, MEET_LINK)]
     b_running = start_session(b, TEAMS_LINK, stop=False)
 
-    report = sync(a, b.url)
+    report = run_sync(a, b.url)
     assert sorted(report.pushed) == sorted(a_ids) and report.queued == []
     assert sorted(report.pulled) == sorted(b_ids + [b_running])
     assert report.rejected == {} and report.offline is False
@@ -78,7 +67,7 @@ def test_a_pushes_to_b_and_pulls_b_and_a_second_sync_changes_nothing(a, b):
     assert not a.store.session_origin(a_ids[0])[0] and not b.store.session_origin(b_ids[0])[0]
 
     before = (snapshot(a), snapshot(b))
-    again = sync(a, b.url)
+    again = run_sync(a, b.url)
     assert (again.pushed, again.pulled, again.rejected) == ([], [], {})
     assert (snapshot(a), snapshot(b)) == before
 
@@ -92,7 +81,7 @@ def test_a_pushes_to_b_and_pulls_b_and_a_second_sync_changes_nothing(a, b):
     # B's session finishes there (newer), A's running one finishes here: both travel
     httpx.post(f"{b.api}/sessions/{b_running}/stop", headers=b.headers, timeout=15)
     httpx.post(f"{a.api}/sessions/{a_running}/stop", headers=a.headers, timeout=15)
-    third = sync(a, b.url)
+    third = run_sync(a, b.url)
     assert third.pulled == [b_running] and third.pushed == [a_running]
     assert a.store.get_session(b_running).status == "completed"
     assert a.store.get_session(b_running) == b.store.get_session(b_running)
@@ -102,14 +91,14 @@ def test_a_pushes_to_b_and_pulls_b_and_a_second_sync_changes_nothing(a, b):
 def test_pushes_wait_in_a_queue_while_the_remote_is_unreachable(a, b):
     sid = start_session(a, TEAMS_LINK)
     b.stop_http()  # B's computer goes offline
-    offline = sync(a, b.url)
+    offline = run_sync(a, b.url)
     assert offline.offline is True and offline.queued == [sid] and offline.pushed == []
     state = json.loads((a.root / STATE_FILE).read_text())
     assert state[b.api]["queue"] == [sid]  # kept on disk for the next run
     assert b.store.get_session(sid) is None
 
     b.call(b.restart_server())  # back, on the same address
-    back = sync(a, b.url)
+    back = run_sync(a, b.url)
     assert back.pushed == [sid] and back.queued == [] and not back.offline
     assert b.store.get_session(sid) == a.store.get_session(sid)
     assert json.loads((a.root / STATE_FILE).read_text())[b.api]["queue"] == []
@@ -118,10 +107,10 @@ def test_pushes_wait_in_a_queue_while_the_remote_is_unreachable(a, b):
 def test_a_refused_push_is_reported_and_not_retried_until_the_session_changes(a, tmp_path):
     sid = start_session(a, TEAMS_LINK)
     with LiveServer(tmp_path / "small", max_import_body_bytes=1500) as small:  # a long transcript
-        first = sync(a, small.url)
+        first = run_sync(a, small.url)
         assert list(first.rejected) == [sid] and first.rejected[sid].startswith("PAYLOAD_TOO_LARGE")
         assert first.pushed == [] and small.store.get_session(sid) is None
-        second = sync(a, small.url)
+        second = run_sync(a, small.url)
         assert second.rejected == {} and second.pushed == []  # settled until it changes
 
 
