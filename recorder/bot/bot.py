@@ -2,10 +2,12 @@
 and who speaks, taps the meeting's audio, and leaves when the meeting is over for it.
 
 Each bot has its own off-the-record browser profile, so sessions share no cookies or
-permissions. The page is muted (the user does not hear the meeting twice) and every
-camera/microphone/screen permission is denied: the bot can never send anything into the
-meeting, and joins with microphone and camera off (the platforms offer "continue without
-audio or video" for this, and the selector packs click it).
+permissions. The page is muted (the user does not hear the meeting twice). The page gets the
+microphone permission — web clients play no remote audio without it — but the microphone
+is Chromium's fake device playing silence (recorder/bot/chromium.py), and the bot mutes it
+in the meeting's own controls; the camera and every other permission are refused. The bot
+clicks and types with real input events (recorder/bot/real_input.py), and opens no
+desktop-app links, pop-ups or downloads.
 """
 from __future__ import annotations
 
@@ -16,10 +18,23 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QCryptographicHash, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QCryptographicHash,
+    QIODevice,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import (
     QWebEngineCertificateError,
+    QWebEngineDownloadRequest,
     QWebEngineLoadingInfo,
     QWebEnginePage,
     QWebEnginePermission,
@@ -30,14 +45,18 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from recorder.bot.bridge import PageBridge
+from recorder.bot.chromium import ACCEPT_LANGUAGE, CHROME_USER_AGENT
 from recorder.bot.config import BotConfig, LeaveTimers
+from recorder.bot.diagnostics import PageDiagnostics
 from recorder.bot.monitor import ADMITTED, LOADING, LOBBY, PAGE_LOAD_TIMEOUT_S, MeetingMonitor, Step
 from recorder.bot.outcome import Ending, Outcome, completed, failed
 from recorder.bot.page_scripts import BRIDGE_OBJECT, build_page_scripts
 from recorder.bot.page_state import PageState, PageStateError
 from recorder.bot.pcm import ChunkError, decode_chunk, monotonic_from_unix
+from recorder.bot.real_input import ViewInput
 from recorder.bot.roster import UNCHANGED
 from recorder.bot.selector_pack import load_pack
+from recorder.drops import DropCounter
 
 __all__ = ["BotConfig", "LeaveTimers", "MeetingBot"]
 
@@ -50,30 +69,82 @@ HTTP_ERROR_GRACE_MS = 5000      # an HTTP error page gets this long to show a kn
 LEAVE_CONFIRM_MS = 1000         # after clicking leave: answer a confirmation dialog
 LEAVE_SETTLE_MS = 2500          # then give the page this long to leave the call
 NO_AUDIO_WARNING_S = 30.0
+LOUD_RMS = 0.01                 # about -40 dBFS: above this a chunk is speech, not silence
+DIAGNOSE_TIMEOUT_MS = 3000      # a failed join waits this long for the page's diagnostics
+NOTICE_INTERVAL_S = 60.0        # repeated page behaviour is summed up in the log this often
+# Schemes a meeting page may navigate to; desktop-app links (msteams:, zoommtg:, webex:),
+# file:, data: and the rest are refused, so no app is launched and nothing local is read.
+MAIN_FRAME_SCHEMES = frozenset({"https", "http", "about"})
+SUBFRAME_SCHEMES = MAIN_FRAME_SCHEMES | {"blob", "data"}
+# Chromium refuses some navigations before the bot is asked (a web page may not open file:
+# addresses, nor move its top frame to a data: URL) and says so only on the page's console.
+_BROWSER_REFUSAL = re.compile(
+    r"Not allowed to (?:load local resource|navigate top frame to data URL): ([a-z][a-z0-9+.-]{0,30}):", re.IGNORECASE)
+MAX_CONSOLE_LINES = 20          # debug mode: distinct console errors logged, then only counted
+# A chunk whose page time is further than this from the bot's clock has a time the page
+# made up: it is taken as just arrived.
+PAGE_TIME_TOLERANCE_S = 60.0
+
+
+Notice = Callable[..., None]
+"""(kind, first message[, count]): something the page did; the first of a kind is logged,
+the rest counted."""
 
 
 class _BotPage(QWebEnginePage):
-    """A page that never opens a modal dialog: nobody is there to answer it."""
+    """A page that never opens a modal dialog (nobody is there to answer it) and never
+    leaves the web: other schemes are refused. The page decides how often these happen, so
+    each kind is logged once and then only counted."""
 
-    def __init__(self, profile: QWebEngineProfile, parent: QObject, report: Callable[[str, str], None],
-                 console: bool) -> None:
+    def __init__(self, profile: QWebEngineProfile, parent: QObject, notice: Notice,
+                 report: Callable[[str, str], None], console: bool) -> None:
         super().__init__(profile, parent)
+        self._notice = notice
         self._report = report
         self._console = console
+        self._console_lines: set[str] = set()
+
+    def acceptNavigationRequest(self, url, kind, is_main_frame):
+        scheme = url.scheme().lower()
+        if scheme in (MAIN_FRAME_SCHEMES if is_main_frame else SUBFRAME_SCHEMES):
+            return True
+        self._notice(f"navigations to {scheme}: addresses",
+                     f"The meeting page tried to open a {scheme}: address; refused (the bot never leaves the web page)")
+        return False
 
     def javaScriptAlert(self, origin, message):
-        self._report("info", f"The meeting page said: {message}")
+        self._notice("page dialogs", f"The meeting page showed a message, dismissed: {str(message)[:200]}")
 
     def javaScriptConfirm(self, origin, message):
-        self._report("info", f"The meeting page asked {message!r}; answered yes")
+        self._notice("page dialogs", f"The meeting page asked {str(message)[:200]!r}; answered yes")
         return True
 
     def javaScriptPrompt(self, origin, message, default):
+        self._notice("page dialogs", f"The meeting page asked for input ({str(message)[:200]!r}); answered nothing")
         return False, ""
 
     def javaScriptConsoleMessage(self, level, message, line, source):
-        if self._console and level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
-            self._report("warning", f"page console: {message} ({source}:{line})")
+        if level != QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
+            return
+        text = str(message)[:500]
+        refused = _BROWSER_REFUSAL.match(text)
+        if refused:
+            scheme = refused.group(1).lower()
+            self._notice(f"navigations to {scheme}: addresses",
+                         f"The meeting page tried to open a {scheme}: address; the browser refused it")
+        elif self._console:
+            entry = f"page console: {text} ({str(source)[:200]}:{line})"
+            if len(self._console_lines) < MAX_CONSOLE_LINES and entry not in self._console_lines:
+                self._console_lines.add(entry)
+                self._report("warning", entry)
+            elif entry not in self._console_lines:
+                self._notice("page console errors", f"More page console errors than the first {MAX_CONSOLE_LINES}")
+
+    def chooseFiles(self, mode, old_files, accepted_mime_types):
+        # QWebEngineView's own answer is a file dialog on the user's screen.
+        self._notice("file choosers", "The meeting page asked to choose a file; refused (no file leaves this "
+                                      "computer)")
+        return []
 
 
 class MeetingBot(QObject):
@@ -82,6 +153,7 @@ class MeetingBot(QObject):
     participant_left = Signal(str)
     speaker_changed = Signal(object)        # name or None, at the moment of change
     log = Signal(str, str)                  # level ("info"|"warning"|"error"), message
+    diagnostics_ready = Signal(object)      # a PageDiagnostics: a failed join, an unknown screen
     finished = Signal(object)               # the Outcome, once
 
     def __init__(self, config: BotConfig, audio_sink: AudioSink | None = None, parent: QObject | None = None):
@@ -98,6 +170,8 @@ class MeetingBot(QObject):
         self._profile: QWebEngineProfile | None = None
         self._page: _BotPage | None = None
         self._view: QWebEngineView | None = None
+        self._input: ViewInput | None = None
+        self._pointer_step = 0
         self._bridge = PageBridge(self)
         self._channel = QWebChannel(self)
         self._channel.registerObject(BRIDGE_OBJECT, self._bridge)
@@ -114,11 +188,16 @@ class MeetingBot(QObject):
         self._chunks = 0
         self._admitted_at: float | None = None
         self._warned: set[str] = set()
-        self._drops = {"malformed": 0, "sink": 0}
+        self._noticed: dict[str, DropCounter] = {}
+        self._diagnosing: str | None = None     # the reason of the snapshot being taken
+        self._after_diagnostics: Outcome | None = None
+        self._failure_diagnosed = False
         self._bridge.chunk_received.connect(self._on_chunk)
         self._bridge.state_reported.connect(self._on_state)
         self._bridge.page_logged.connect(self.log)
         self._bridge.command_finished.connect(self._on_command_done)
+        self._bridge.messages_dropped.connect(
+            lambda kind, count: self._notice(kind, f"Dropped {count} {kind} from the meeting page", count))
         app = QCoreApplication.instance()
         if app is not None:   # quitting the app closes the page; that is no crash
             app.aboutToQuit.connect(self.close)
@@ -129,11 +208,11 @@ class MeetingBot(QObject):
             raise RuntimeError("a MeetingBot starts once")
         self._started = True
         self._monitor = self._new_monitor()
-        self._build_page()
+        page = self._build_page()
         self._emit_phase(LOADING)
         self._clock.start()
         self.log.emit("info", f"Opening the {self.config.platform} meeting page as {self.config.bot_name!r}")
-        self._page.load(QUrl(self.config.join_url))
+        page.load(QUrl(self.config.join_url))
 
     def leave(self, outcome: Outcome = completed("STOP_REQUESTED", "Stopped by the user")) -> None:
         """Leave gracefully (click the platform's leave control), then finish with `outcome`:
@@ -166,9 +245,12 @@ class MeetingBot(QObject):
         if self._closing:
             return
         if self._started and not self._finished:
-            self._finish(self._leaving or completed("STOP_REQUESTED", "The bot was closed"))
+            self._finish(self._leaving or self._after_diagnostics
+                         or completed("STOP_REQUESTED", "The bot was closed"))
         self._closing = True
         self._clock.stop()
+        for counter in self._noticed.values():
+            counter.flush("more of the same")
         view, page, profile = self._view, self._page, self._profile
         self._view = self._page = self._profile = None
         if view is not None:
@@ -182,18 +264,20 @@ class MeetingBot(QObject):
     # -- page set-up ----------------------------------------------------------------------
     def _new_monitor(self) -> MeetingMonitor:
         return MeetingMonitor(self.config.timers, self.config.bot_name, time.monotonic(),
-                              guest_email=self._pack.guest_email, load_timeout=PAGE_LOAD_TIMEOUT_S)
+                              guest_email=self._pack.guest_email, load_timeout=PAGE_LOAD_TIMEOUT_S,
+                              unexplained_after=self.config.unexplained_after)
 
-    def _build_page(self) -> None:
+    def _build_page(self) -> _BotPage:
         profile = QWebEngineProfile(self)   # no storage name: off the record
-        profile.setHttpAcceptLanguage("en-US,en")   # the selector packs hold English screen texts
-        # Platforms turn away browsers they do not know; present the Chromium this is.
-        profile.setHttpUserAgent(re.sub(r"\s*QtWebEngine/\S+", "", profile.httpUserAgent()))
-        page = _BotPage(profile, self, self.log.emit, self.config.debug_mode)
+        profile.setHttpAcceptLanguage(ACCEPT_LANGUAGE)
+        # Platforms turn away browsers they do not know: a current desktop Chrome.
+        profile.setHttpUserAgent(CHROME_USER_AGENT)
+        page = _BotPage(profile, self, self._notice, self.log.emit, self.config.debug_mode)
         settings = page.settings()
         settings.setAttribute(QWebEngineSettings.WebAttribute.PlaybackRequiresUserGesture, False)
         settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
         settings.setAttribute(QWebEngineSettings.WebAttribute.FocusOnNavigationEnabled, self.config.debug_mode)
+        settings.setUnknownUrlSchemePolicy(QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes)
         page.setAudioMuted(True)
         scripts = build_page_scripts(self._pack)
         page.scripts().insert(scripts.tap)
@@ -204,12 +288,27 @@ class MeetingBot(QObject):
         page.loadingChanged.connect(self._on_loading)
         page.renderProcessTerminated.connect(self._on_render_terminated)
         page.urlChanged.connect(self._on_url)
+        page.newWindowRequested.connect(
+            lambda request: self._notice("pop-up windows", "The meeting page tried to open a new window; refused"))
+        profile.downloadRequested.connect(self._refuse_download)
+        # What a page may ask of the browser beyond permissions: all of it refused, each kind
+        # logged once.
+        page.fullScreenRequested.connect(lambda request: self._refuse(request.reject, "full screen"))
+        page.registerProtocolHandlerRequested.connect(lambda request: self._refuse(request.reject, "link handling"))
+        page.fileSystemAccessRequested.connect(lambda request: self._refuse(request.reject, "file access"))
+        page.desktopMediaRequested.connect(lambda request: self._refuse(request.cancel, "screen sharing"))
+        page.authenticationRequired.connect(
+            lambda url, authenticator: self._notice(
+                "sign-in prompts", f"The meeting page asked for a password for {url.host()}; nobody was asked, "
+                                   "no password was given"))
         # A profile must outlive its pages; children are deleted in the order they were
         # added, so move the profile behind the page.
         profile.setParent(None)
         profile.setParent(self)
         self._profile, self._page = profile, page
         self._view = self._make_view(page)
+        self._input = ViewInput(self._view)
+        return page
 
     def _make_view(self, page: QWebEnginePage) -> QWebEngineView:
         view = QWebEngineView()
@@ -229,12 +328,28 @@ class MeetingBot(QObject):
 
     # -- browser events -------------------------------------------------------------------
     def _on_permission(self, permission: QWebEnginePermission) -> None:
+        kind = permission.permissionType()
+        if kind == QWebEnginePermission.PermissionType.MediaAudioCapture:
+            # The fake, silent microphone: without it some web clients play no remote audio.
+            permission.grant()
+            if "microphone" not in self._denied:
+                self._denied.add("microphone")
+                self.log.emit("info", f"Gave {permission.origin().host()} the silent microphone; the bot "
+                                      "mutes it in the meeting and never sends a sound")
+            return
         permission.deny()
-        kind = permission.permissionType().name
-        if kind not in self._denied:
-            self._denied.add(kind)
-            self.log.emit("info", f"Denied {kind} to {permission.origin().host()}: the bot grants no "
-                                  "browser permission, so it joins with microphone and camera off")
+        if kind.name not in self._denied:
+            self._denied.add(kind.name)
+            self.log.emit("info", f"Refused {kind.name} to {permission.origin().host()}: the bot grants no "
+                                  "camera, screen or other browser permission")
+
+    def _refuse(self, refuse: Callable[[], None], what: str) -> None:
+        refuse()
+        self._notice(f"{what} requests", f"The meeting page asked for {what}; refused")
+
+    def _refuse_download(self, download: QWebEngineDownloadRequest) -> None:
+        download.cancel()
+        self._notice("downloads", f"The meeting page tried to download {download.downloadFileName()[:200]!r}; refused")
 
     def _trusted(self, error: QWebEngineCertificateError) -> bool:
         """Only the pinned certificate itself (by fingerprint), never a host name: whoever
@@ -242,7 +357,7 @@ class MeetingBot(QObject):
         chain = error.certificateChain()
         if not chain or not self.config.trusted_certificates:
             return False
-        digest = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode("ascii")
+        digest = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex().data()).decode("ascii")
         return digest.lower() in self.config.trusted_certificates
 
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
@@ -265,13 +380,32 @@ class MeetingBot(QObject):
                                       f"anonymous join is turned off ({url.host()})"))
 
     def _on_loading(self, info: QWebEngineLoadingInfo) -> None:
+        status = info.status()
+        if status == QWebEngineLoadingInfo.LoadStatus.LoadStoppedStatus:
+            self._after_stopped_load(info.url())
         if self._finished or self._leaving:
             return
-        status = info.status()
         if status == QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus:
             self._apply(self._monitor.page_loaded(time.monotonic()))
         elif status == QWebEngineLoadingInfo.LoadStatus.LoadFailedStatus:
             self._on_load_failed(info)
+
+    def _after_stopped_load(self, url: QUrl) -> None:
+        """A navigation that never happened: a desktop-app link (msteams:, zoommtg:, webex:)
+        the page tried to open, which the browser refused. QtWebEngine then stops injecting
+        the bot's scripts into the documents that follow, so they are put back."""
+        scheme = url.scheme().lower()
+        if scheme not in SUBFRAME_SCHEMES:
+            self._notice(f"navigations to {scheme}: addresses",
+                         f"The meeting page tried to open a {scheme}: address; refused (the bot never leaves "
+                         "the web page)")
+        if self._page is not None:
+            scripts = self._page.scripts()
+            injected = scripts.toList()
+            for script in injected:
+                scripts.remove(script)
+            for script in injected:
+                scripts.insert(script)
 
     def _on_load_failed(self, info: QWebEngineLoadingInfo) -> None:
         url = info.url()
@@ -321,20 +455,30 @@ class MeetingBot(QObject):
         try:
             chunk = decode_chunk(detail)
         except ChunkError as exc:
-            self._count_drop("malformed", f"Dropped a malformed audio chunk from the page: {exc}")
+            self._notice("malformed audio chunks", f"Dropped a malformed audio chunk from the page: {exc}")
             return
         self._chunks += 1
-        page_time = None if chunk.page_time is None else monotonic_from_unix(chunk.page_time)
+        if chunk.samples.size and float(np.sqrt(np.mean(np.square(chunk.samples)))) >= LOUD_RMS:
+            self._apply(self._monitor.note_loud_audio(time.monotonic()))
+        page_time = None
+        if chunk.page_time is not None and abs(chunk.page_time - time.time()) <= PAGE_TIME_TOLERANCE_S:
+            page_time = monotonic_from_unix(chunk.page_time)
         try:
             self._sink(chunk.samples, page_time)
         except Exception as exc:  # the sink belongs to the pipeline; the bot carries on
-            self._count_drop("sink", f"The audio consumer rejected a chunk: {exc!r}")
+            self._notice("audio chunks the recording refused", f"The audio consumer rejected a chunk: {exc!r}")
 
-    def _count_drop(self, kind: str, message: str) -> None:
-        self._drops[kind] += 1
-        count = self._drops[kind]
-        if count & (count - 1) == 0:   # 1st, 2nd, 4th, 8th ... : visible, never a flood
-            self.log.emit("warning", f"{message} ({count} so far)")
+    def _notice(self, kind: str, first_message: str, count: int = 1) -> None:
+        """The first of a kind is logged as it is; the rest are counted and summed up in the
+        log at most once a minute (a page decides how often, never the size of the log)."""
+        counter = self._noticed.get(kind)
+        if counter is None:
+            counter = self._noticed[kind] = DropCounter(kind, self.log.emit, interval=NOTICE_INTERVAL_S)
+            counter.reported_elsewhere()
+            self.log.emit("warning", first_message)
+            count -= 1
+        if count > 0:
+            counter.drop("more of the same", count)
 
     def _on_state(self, text: str) -> None:
         if self._finished or self._leaving:
@@ -348,18 +492,46 @@ class MeetingBot(QObject):
             self._controls_seen = True
         self._apply(self._monitor.observe(state, time.monotonic()))
 
-    def _on_command_done(self, op: str, what: str) -> None:
-        if what:
-            self.log.emit("info", f"{op}: used {what}")
+    def _on_command_done(self, op: str, where: str) -> None:
+        if op == "diagnose":
+            self._diagnosed(where)
+        elif where:
+            self._use_control(op, where)
         elif op == "leave" and self._leaving and self._page is not None:
             self.log.emit("warning", "No leave control on screen; closing the meeting page instead")
             self._page.load(QUrl("about:blank"))
             self._finish(self._leaving)
 
+    def _use_control(self, op: str, where: str) -> None:
+        """Click (and type into) the control the page driver found, with real input."""
+        try:
+            found = json.loads(where)
+            x, y, what = float(found["x"]), float(found["y"]), str(found["what"])
+            text = found.get("type")
+        except (ValueError, TypeError, KeyError):
+            self._warn_once("command", f"The page driver's answer to {op} was unreadable")
+            return
+        if self._view is None or self._input is None or not (
+                0 <= x <= self._view.width() and 0 <= y <= self._view.height()):
+            self._warn_once(f"outside-{op}", f"{op}: {what} is outside the page's window; not clicked")
+            return
+        self._input.click(x, y)
+        if isinstance(text, str):
+            self._input.select_all()
+            self._input.erase()
+            self._input.type_text(text)
+        self.log.emit("info", f"{op}: used {what}")
+
     def _on_clock(self) -> None:
         now = time.monotonic()
+        if self._input is not None and self._view is not None and self._monitor.phase in (LOBBY, ADMITTED):
+            # Toolbars hide after a few seconds without pointer movement, and with them the
+            # leave control and the proof of admission (docs/PLATFORMS.md, "Toolbars hide").
+            self._pointer_step = (self._pointer_step + 1) % 2
+            self._input.hover(self._view.width() / 2 + 8 * self._pointer_step, self._view.height() / 2)
         if self._admitted_at is not None and not self._chunks and now - self._admitted_at > NO_AUDIO_WARNING_S:
             self._warn_once("no-audio", f"No meeting audio has reached the bot {NO_AUDIO_WARNING_S:g} s after joining")
+        self._apply(self._monitor.refresh_speaker(now))   # a pause names nobody
         outcome = self._monitor.check_timers(now)
         if outcome:
             self._conclude(outcome)
@@ -377,9 +549,46 @@ class MeetingBot(QObject):
         if step.speaker is not UNCHANGED:
             self.speaker_changed.emit(step.speaker)
         for action in step.actions:
-            self._bridge.send(json.dumps(action))
+            if action["op"] == "reload":
+                if self._page is not None:
+                    self._page.triggerAction(QWebEnginePage.WebAction.Reload)
+            elif action["op"] == "restart":
+                if self._page is not None:
+                    self._page.load(QUrl(self.config.join_url))
+            else:
+                self._bridge.send(json.dumps(action))
+        if step.diagnose:
+            self.capture_diagnostics(step.diagnose)
         if step.outcome:
             self._conclude(step.outcome)
+
+    # -- diagnostics ------------------------------------------------------------------------
+    def capture_diagnostics(self, reason: str) -> None:
+        """Take a snapshot of the page; `diagnostics_ready` delivers it."""
+        if self._page is None or self._diagnosing is not None:
+            return
+        self._diagnosing = reason
+        self._bridge.send(json.dumps({"op": "diagnose"}))
+        QTimer.singleShot(DIAGNOSE_TIMEOUT_MS, self, lambda: self._diagnosed(""))
+
+    def _diagnosed(self, report: str) -> None:
+        reason, self._diagnosing = self._diagnosing, None
+        if reason is None:
+            return   # already delivered (the page answered before the timeout, or after it)
+        self.diagnostics_ready.emit(PageDiagnostics.from_page(reason, report, self._screenshot()))
+        pending, self._after_diagnostics = self._after_diagnostics, None
+        if pending is not None:
+            self._conclude(pending)
+
+    def _screenshot(self) -> bytes:
+        if self._view is None:
+            return b""
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self._view.grab().save(buffer, "PNG")
+        buffer.close()
+        return bytes(data.data())
 
     def _emit_phase(self, phase: str) -> None:
         if phase == ADMITTED:
@@ -387,9 +596,18 @@ class MeetingBot(QObject):
         self.phase_changed.emit(phase)
 
     def _conclude(self, outcome: Outcome) -> None:
-        if self._finished or self._leaving:
+        if self._finished or self._leaving or self._after_diagnostics is not None:
             return
         self._monitor.done = True
+        if outcome.ending is Ending.FAILED and self._monitor.phase != ADMITTED and self._page is not None \
+                and outcome.code != "INTERRUPTED" and not self._failure_diagnosed:
+            # A join that failed is what a maintainer needs to see: the page first, then leave.
+            self._failure_diagnosed = True
+            self._after_diagnostics = outcome
+            self.capture_diagnostics(f"the join failed: {outcome.code}")
+            if self._diagnosing is not None:
+                return
+            self._after_diagnostics = None
         if not outcome.leave_first or self._page is None:
             self._finish(outcome)
             return

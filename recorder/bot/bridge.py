@@ -5,7 +5,9 @@ Protocol, page -> Python (slots):
   report_state(json)      the page observer's state (see page_state.PageState), on change
                           and at least every few seconds
   page_log(detail)        "<info|warning|error>:<message>" from the injected scripts
-  command_done(op, what)  a command ran; `what` names the control used, "" if none found
+  page_dropped(kind, n)   n page messages of a kind were over a size or rate limit
+  command_done(op, where)  JSON {"what": the control, "x", "y": its centre in the view (CSS
+                          px), "type"?: text to type there}; "" when no control was found
 Python -> page (signal):
   command(json)           {"op": "dismiss"|"dismiss_prompt"|"fill_name"|"fill_email"|
                            "mic_off"|"camera_off"|"join"|"open_participants"|"leave"|
@@ -23,6 +25,7 @@ class PageBridge(QObject):
     state_reported = Signal(str)
     page_logged = Signal(str, str)
     command_finished = Signal(str, str)
+    messages_dropped = Signal(str, int)
 
     @Slot(str)
     def audio_chunk(self, detail: str) -> None:
@@ -38,6 +41,10 @@ class PageBridge(QObject):
         if level not in ("info", "warning", "error"):
             level, message = "warning", detail
         self.page_logged.emit(level, message)
+
+    @Slot(str, int)
+    def page_dropped(self, kind: str, count: int) -> None:
+        self.messages_dropped.emit(kind[:80], max(0, int(count)))
 
     @Slot(str, str)
     def command_done(self, op: str, what: str) -> None:

@@ -22,6 +22,8 @@ class BotConfig:
     platform: str                      # "teams" | "zoom" | "google_meet" | "webex"
     bot_name: str = "Meeting Buddy"
     debug_mode: bool = False           # show the bot's browser window
+    # Seconds a pre-join screen may show no landmark of the pack before diagnostics are saved.
+    unexplained_after: float = 30.0
     timers: LeaveTimers = field(default_factory=LeaveTimers)
     # Demo/test mode only: SHA-256 fingerprints (lowercase hex of the DER certificate) of the
     # local simulator's certificate, the one certificate error that is accepted. Empty in

@@ -21,6 +21,16 @@ JOIN_RETRY_S = 5.0          # a join click the page ignored is tried again after
 MAX_ATTEMPTS = 4            # tries of the name field or a toggle before going on without it
 NETWORK_GRACE_S = 60.0      # offline / reconnecting this long in the meeting -> NETWORK_LOST
 PAGE_LOAD_TIMEOUT_S = 60.0  # the meeting page shows nothing at all this long -> PAGE_LOAD_FAILED
+NOT_STARTED_RELOAD_S = 15.0  # the host has not started the meeting: look again this often
+MAX_JOIN_RETRIES = 2         # the platform sent the bot to a page that asks to start the join over
+# A speaking indicator names a speaker only while the meeting audio is loud within this
+# window: some clients always mark someone as active, even in silence (docs/PLATFORMS.md).
+SPEAKER_AUDIO_WINDOW_S = 1.5
+# When speech starts after a pause, an indicator the page already showed before it is stale
+# until it changes or is still shown this long after the start: speaker view keeps the last
+# speaker on screen, and its switch to the new one can reach the bot after the first audio.
+SPEAKER_CONFIRM_S = 1.0
+FRESH_INDICATOR_S = 0.5     # an indicator that changed this shortly before the start is fresh
 
 
 @dataclass
@@ -34,12 +44,13 @@ class Step:
     speaker: object = UNCHANGED                     # a name, None, or UNCHANGED
     notes: list[tuple[str, str]] = field(default_factory=list)   # (level, message)
     outcome: Outcome | None = None
+    diagnose: str | None = None     # why a diagnostics snapshot of the page is wanted now
 
 
 class MeetingMonitor:
     def __init__(self, timers: LeaveTimers, bot_name: str, started_at: float, *,
                  guest_email: str | None = None, network_grace: float = NETWORK_GRACE_S,
-                 load_timeout: float = PAGE_LOAD_TIMEOUT_S) -> None:
+                 load_timeout: float = PAGE_LOAD_TIMEOUT_S, unexplained_after: float = 30.0) -> None:
         self.timers = timers
         self.bot_name = bot_name
         self.guest_email = guest_email
@@ -55,6 +66,14 @@ class MeetingMonitor:
         self._activity_seen = False
         self._alone_since: float | None = None
         self._offline_since: float | None = None
+        self._last_loud: float | None = None
+        self._speech_began = 0.0                 # when the audio last turned loud after a pause
+        self._indicated: tuple[str, ...] = ()    # speakers the page's indicators show
+        self._indicated_at = 0.0                 # when that set last changed
+        self.unexplained_after = unexplained_after
+        self._unexplained_since: float | None = None
+        self._unexplained_reported = False
+        self._not_started: str | None = None   # what the page shows while the host has not started
         self._last_try: dict[str, float] = {}
         self._tries: dict[str, int] = {}
         self._warned: set[str] = set()
@@ -72,6 +91,31 @@ class MeetingMonitor:
             self._last_activity = now
             self._activity_seen = True
 
+    def note_loud_audio(self, now: float) -> Step:
+        """The meeting audio was above the level of silence at `now`: when it starts again
+        after a pause, the speaker the page indicates is named at once, not at its next report."""
+        was_heard = self._audio_heard(now)
+        self._last_loud = now
+        if was_heard:
+            return Step()
+        self._speech_began = now
+        return self.refresh_speaker(now)
+
+    def refresh_speaker(self, now: float) -> Step:
+        """The speaker as the last page report and the audio level say now."""
+        step = Step()
+        if self.phase == ADMITTED and not self.done:
+            fresh = (self._indicated_at >= self._speech_began - FRESH_INDICATOR_S
+                     or now - self._speech_began >= SPEAKER_CONFIRM_S)
+            speaking = list(self._indicated) if self._audio_heard(now) and fresh else []
+            step.speaker = self.speakers.update(speaking)
+            if speaking:
+                self.note_activity(now)
+        return step
+
+    def _audio_heard(self, now: float) -> bool:
+        return self._last_loud is not None and now - self._last_loud <= SPEAKER_AUDIO_WINDOW_S
+
     def observe(self, state: PageState, now: float) -> Step:
         step = Step()
         if self.done:
@@ -83,17 +127,33 @@ class MeetingMonitor:
         self._advance_phase(state, now, step)
         if self.phase == ADMITTED:
             step.joined, step.left = self.roster.update(list(state.participants))
-            step.speaker = self.speakers.update(list(state.speakers))
-            if state.speakers:
-                self.note_activity(now)
+            if state.speakers != self._indicated:
+                self._indicated, self._indicated_at = state.speakers, now
+            step.speaker = self.refresh_speaker(now).speaker
             if self.roster.humans_seen and self.roster.humans_present == 0:
                 self._alone_since = self._alone_since or now
             else:
                 self._alone_since = None
             self._follow_connection(state, now, step)
         step.actions = self._next_actions(state, now, step)
+        self._watch_unexplained(state, now, step)
         step.outcome = self.check_timers(now)
         return step
+
+    def _watch_unexplained(self, state: PageState, now: float, step: Step) -> None:
+        """Before admission, a page where no landmark of the pack is seen is a screen the pack
+        does not know (the platform changed its page): after a while, ask for diagnostics."""
+        known = (state.flags or state.name_input is not None or state.email_input is not None or state.join_button
+                 or state.interstitial or state.mic_off is not None or state.camera_off is not None)
+        if self.phase == ADMITTED or known:
+            self._unexplained_since = None
+            return
+        self._unexplained_since = self._unexplained_since or now
+        if not self._unexplained_reported and now - self._unexplained_since >= self.unexplained_after:
+            self._unexplained_reported = True
+            step.diagnose = f"no landmark of the selector pack seen for {self.unexplained_after:g} s"
+            step.notes.append(("warning", f"The meeting page shows a screen the bot does not recognise "
+                                          f"({step.diagnose}); saving diagnostics"))
 
     def _follow_connection(self, state: PageState, now: float, step: Step) -> None:
         offline = not state.online or state.has("reconnecting")
@@ -114,26 +174,28 @@ class MeetingMonitor:
 
     # -- decisions ------------------------------------------------------------------------
     def _verdict(self, state: PageState) -> Outcome | None:
-        """Screens that end the bot's stay, whatever the phase."""
+        """Screens that end the bot's stay, whatever the phase (docs/PLATFORMS.md, "Outcomes")."""
         def seen(landmark: str) -> str:
             return f"(page shows {state.flags[landmark]})"
 
         if self.phase != ADMITTED:
-            if state.has("sign_in"):
-                return failed("SIGN_IN_REQUIRED", "The meeting only admits signed-in users; anonymous join "
-                              f"is turned off for it {seen('sign_in')}")
+            # An anti-bot wall may also offer to sign in: it is checked first.
             if state.has("blocked"):
                 return failed("BOT_BLOCKED", f"The platform refused the bot as automated {seen('blocked')}; "
                               "a meeting may admit it from a signed-in browser profile")
+            if state.has("sign_in"):
+                return failed("SIGN_IN_REQUIRED", "The meeting only admits signed-in users; anonymous join "
+                              f"is turned off for it {seen('sign_in')}")
             if state.has("invalid"):
-                return failed("MEETING_NOT_FOUND", "The meeting does not exist or has not started "
-                              f"{seen('invalid')}")
+                return failed("MEETING_NOT_FOUND", f"The meeting does not exist {seen('invalid')}")
+            # Zoom turns a guest away by removing them from the waiting room.
+            for landmark in ("denied", "removed"):
+                if state.has(landmark):
+                    return failed("JOIN_DENIED", f"The bot was not let into the meeting {seen(landmark)}")
         if state.has("removed"):
             return failed("BOT_REMOVED", f"The bot was removed from the meeting {seen('removed')}")
         if state.has("ended"):
             return completed("MEETING_ENDED", f"The meeting ended {seen('ended')}", leave_first=False)
-        if self.phase != ADMITTED and state.has("denied"):
-            return failed("JOIN_DENIED", f"The bot was not let into the meeting {seen('denied')}")
         return None
 
     def _advance_phase(self, state: PageState, now: float, step: Step) -> None:
@@ -165,12 +227,23 @@ class MeetingMonitor:
             return [{"op": "dismiss"}]
         if self.phase == LOBBY:
             return []
+        if state.has("retry_join") and self._tries.get("restart", 0) < MAX_JOIN_RETRIES:
+            if self._may("restart", now, JOIN_RETRY_S):
+                step.notes.append(("info", f"The meeting page asks to start the join over (page shows "
+                                           f"{state.flags['retry_join']}); opening the meeting link again"))
+                return [{"op": "restart"}]
+            return []
+        if state.has("not_started"):
+            return self._wait_for_host(state, now, step)
+        self._not_started = None
         if state.name_input is not None and state.name_input != self.bot_name:
             if self._tries.get("fill_name", 0) < MAX_ATTEMPTS:
-                return [{"op": "fill_name", "value": self.bot_name}] if self._may("fill_name", now, ACTION_INTERVAL_S) else []
+                due = self._may("fill_name", now, ACTION_INTERVAL_S)
+                return [{"op": "fill_name", "value": self.bot_name}] if due else []
             self._warn_once(step, "fill_name", f"The name field does not keep {self.bot_name!r}; joining anyway")
         if state.email_input == "" and self.guest_email and self._tries.get("fill_email", 0) < MAX_ATTEMPTS:
-            return [{"op": "fill_email", "value": self.guest_email}] if self._may("fill_email", now, ACTION_INTERVAL_S) else []
+            due = self._may("fill_email", now, ACTION_INTERVAL_S)
+            return [{"op": "fill_email", "value": self.guest_email}] if due else []
         for toggle, what in (("mic_off", "microphone"), ("camera_off", "camera")):
             if getattr(state, toggle) is False:
                 if self._tries.get(toggle, 0) < MAX_ATTEMPTS:
@@ -180,6 +253,16 @@ class MeetingMonitor:
         if state.join_button and self._may("join", now, JOIN_RETRY_S):
             return [{"op": "join"}]
         return []
+
+    def _wait_for_host(self, state: PageState, now: float, step: Step) -> list[dict]:
+        """The host has not started the meeting: stay, and look again every so often."""
+        if self._not_started is None:
+            self._not_started = state.flags["not_started"]
+            self._last_try["reload"] = now
+            step.notes.append(("info", f"The host has not started the meeting yet (page shows {self._not_started}); "
+                                       f"looking again every {NOT_STARTED_RELOAD_S:g} s until the waiting-room timer"))
+            return []
+        return [{"op": "reload"}] if self._may("reload", now, NOT_STARTED_RELOAD_S) else []
 
     def _timer_outcome(self, now: float) -> Outcome | None:
         if self.done:
@@ -193,8 +276,12 @@ class MeetingMonitor:
             if self.phase == LOBBY:
                 return failed("WAITING_ROOM_TIMEOUT", f"Nobody admitted the bot within {t.waiting_room:g} s",
                               leave_first=True)
+            if self._not_started is not None:
+                return failed("WAITING_ROOM_TIMEOUT", f"The host did not start the meeting within {t.waiting_room:g} s "
+                              f"(page shows {self._not_started})")
             return failed("WAITING_ROOM_TIMEOUT", f"Could not get into the meeting within {t.waiting_room:g} s: "
                           "the join screen did not accept the bot")
+        assert self._admitted_at is not None  # set on admission
         in_meeting = now - self._admitted_at
         if self._offline_since is not None and now - self._offline_since >= self.network_grace:
             return failed("NETWORK_LOST", f"The meeting lost its connection for {self.network_grace:g} s")

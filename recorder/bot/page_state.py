@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from recorder.bot.roster import Participant
 
+# A page decides what it shows: a report holds at most this many people, names this long.
+MAX_PARTICIPANTS = 500
+MAX_NAME_CHARS = 256
+
 
 class PageStateError(ValueError):
     """The observer's report is not the documented JSON."""
@@ -47,9 +51,11 @@ class PageState:
                 mic_off=_opt_bool(data.get("mic_off")),
                 camera_off=_opt_bool(data.get("camera_off")),
                 participants=tuple(
-                    Participant(str(p["name"]), bool(p.get("self")), bool(p.get("bot")))
-                    for p in data.get("participants") or () if str(p.get("name", "")).strip()),
-                speakers=tuple(str(s) for s in data.get("speakers") or () if s),
+                    Participant(str(p["name"])[:MAX_NAME_CHARS], bool(p.get("self")), bool(p.get("bot")))
+                    for p in list(data.get("participants") or ())[:MAX_PARTICIPANTS]
+                    if str(p.get("name", "")).strip()),
+                speakers=tuple(str(s)[:MAX_NAME_CHARS] for s in list(data.get("speakers") or ())[:MAX_PARTICIPANTS]
+                               if s),
             )
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise PageStateError(f"unreadable page state: {exc}") from None

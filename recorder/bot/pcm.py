@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 SAMPLE_RATE = 16000
-_DTYPES = {"i16": (np.dtype("<i2"), 1 / 32768.0), "f32": (np.dtype("<f4"), 1.0)}
+_DTYPES: dict[str, tuple[np.dtype, float]] = {"i16": (np.dtype("<i2"), 1 / 32768.0), "f32": (np.dtype("<f4"), 1.0)}
 
 
 class ChunkError(ValueError):
@@ -44,7 +45,9 @@ def decode_chunk(detail: str) -> PcmChunk:
     try:
         page_time = float(stamp) if stamp else None
     except ValueError:
-        raise ChunkError(f"audio chunk time {stamp!r} is not a number") from None
+        raise ChunkError(f"audio chunk time {stamp[:40]!r} is not a number") from None
+    if page_time is not None and not math.isfinite(page_time):
+        raise ChunkError(f"audio chunk time {stamp[:40]!r} is not a finite number")
     return PcmChunk(samples, page_time)
 
 

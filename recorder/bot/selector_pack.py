@@ -2,7 +2,13 @@
 
 A pack is `resources/selectors/<platform>.json`. Web clients change often, so every
 landmark holds several fallback matchers, and no selector or screen text lives in code.
-The matcher forms are documented in `resources/bot/page_driver.js`.
+The matcher forms are documented in `resources/bot/page_driver.js` and
+`resources/selectors/README.md`.
+
+Evidence: every matcher names the public source that shows the real page has it
+(`"source": "owner/repo path"`, see docs/PLATFORMS.md) or says it is a guess
+(`"unconfirmed": true`); guesses come after every confirmed matcher of their landmark, so
+they are only ever tried last.
 """
 from __future__ import annotations
 
@@ -15,15 +21,20 @@ from recorder.bot.assets import SELECTOR_PACKS
 
 # Landmarks that are lists of matchers.
 MATCHER_LISTS = (
-    "interstitials", "meeting_prompts", "name_input", "email_input", "join_buttons", "lobby", "admitted", "denied", "sign_in",
-    "blocked", "invalid", "removed", "ended", "reconnecting", "leave", "leave_confirm",
+    "frames", "interstitials", "meeting_prompts", "name_input", "email_input", "join_buttons", "lobby",
+    "admitted", "denied", "sign_in", "blocked", "invalid", "not_started", "retry_join", "removed", "ended",
+    "reconnecting", "leave", "leave_confirm",
 )
 REQUIRED = ("name_input", "join_buttons", "lobby", "admitted", "leave", "participants")
-_MATCHER_KEYS = {"css", "text", "url", "title", "attr", "above"}
+_EVIDENCE_KEYS = {"source", "unconfirmed"}
+_MATCHER_KEYS = {"css", "text", "url", "title", "attr", "above", *_EVIDENCE_KEYS}
 _TOGGLE_KEYS = {"turn_off", "is_off"}
 _PARTICIPANT_KEYS = {"items", "name", "strip", "self", "bot", "open"}
-_NAME_RULE_KEYS = {"css", "attr"}
-_TOP_KEYS = {"platform", "frames", "mic", "camera", "speaking", "participants", "guest_email", *MATCHER_LISTS}
+_NAME_RULE_KEYS = {"css", "attr", *_EVIDENCE_KEYS}
+_AUDIO_KEYS = {"prefer_stream", "fallback_after_s", "source"}
+_TOP_KEYS = {"platform", "mic", "camera", "speaking", "participants", "guest_email", "audio", *MATCHER_LISTS}
+# "owner/repo path/to/file": where the landmark can be seen in a maintained open-source bot.
+_SOURCE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ \S.*")
 
 
 class SelectorPackError(ValueError):
@@ -43,6 +54,14 @@ class SelectorPack:
     def guest_email(self) -> str | None:
         """What to type where a platform requires a guest's email (Webex)."""
         return self.data.get("guest_email")
+
+    @property
+    def preferred_audio_stream(self) -> tuple[str, float] | None:
+        """(part of the stream id to tap alone, seconds before tapping all instead), if any."""
+        audio = self.data.get("audio")
+        if not audio:
+            return None
+        return str(audio["prefer_stream"]), float(audio["fallback_after_s"])
 
 
 def load_pack(platform: str) -> SelectorPack:
@@ -75,12 +94,19 @@ def validate(data: Any, where: str) -> None:
     for key in REQUIRED:
         if key not in data:
             fail(f"missing {key!r}")
-    _strings(data.get("frames", []), "frames", fail)
     if "email_input" in data and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", str(data.get("guest_email", ""))):
         fail("'email_input' needs a 'guest_email' address to type")
     for key in MATCHER_LISTS:
         if key in data:
             _matchers(data[key], key, fail)
+    if any("css" not in m for m in data.get("frames", [])):
+        fail("every frame matcher needs 'css'")
+    if "audio" in data:
+        audio = data["audio"]
+        if (not isinstance(audio, dict) or set(audio) != _AUDIO_KEYS or not isinstance(audio["prefer_stream"], str)
+                or not isinstance(audio["fallback_after_s"], (int, float)) or audio["fallback_after_s"] <= 0):
+            fail(f"'audio' holds {sorted(_AUDIO_KEYS)}: a stream id part, a positive number of seconds, a source")
+        _evidence(audio, "audio", fail)
     for key in ("mic", "camera"):
         if key in data:
             toggle = data[key]
@@ -98,6 +124,26 @@ def validate(data: Any, where: str) -> None:
             fail("every speaking indicator needs 'css'")
 
 
+def _evidence(entry: dict[str, Any], key: str, fail) -> bool:
+    """Checks the entry's evidence; True when it is confirmed by a source."""
+    if "source" in entry and "unconfirmed" in entry or not ({"source", "unconfirmed"} & set(entry)):
+        fail(f"{key!r}: {entry!r} needs either a 'source' (where the real page shows it) "
+             "or \"unconfirmed\": true")
+    if "source" in entry:
+        if not isinstance(entry["source"], str) or not _SOURCE.fullmatch(entry["source"]):
+            fail(f"{key!r}: {entry!r}: 'source' is \"owner/repo path/to/file\"")
+        return True
+    if entry["unconfirmed"] is not True:
+        fail(f"{key!r}: {entry!r}: 'unconfirmed' can only be true")
+    return False
+
+
+def _in_evidence_order(entries: list[dict[str, Any]], key: str, fail) -> None:
+    confirmed = [_evidence(e, key, fail) for e in entries]
+    if confirmed != sorted(confirmed, reverse=True):
+        fail(f"{key!r}: unconfirmed matchers must come after every confirmed one")
+
+
 def _strings(value: Any, key: str, fail) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         fail(f"{key!r} must be a list of non-empty strings")
@@ -111,27 +157,37 @@ def _matchers(value: Any, key: str, fail) -> None:
             fail(f"{key!r}: {m!r} is not a matcher (keys: {sorted(_MATCHER_KEYS)})")
         if not ({"css", "text", "url", "title"} & set(m)):
             fail(f"{key!r}: {m!r} needs css, text, url or title")
-        if not all(isinstance(v, str) and v for k, v in m.items() if k != "above"):
+        if not all(isinstance(v, str) and v for k, v in m.items() if k not in ("above", "unconfirmed")):
             fail(f"{key!r}: {m!r} values must be non-empty strings")
         if "above" in m and ("attr" not in m or not isinstance(m["above"], (int, float))):
             fail(f"{key!r}: {m!r}: 'above' is a number and needs 'attr'")
+    _in_evidence_order(value, key, fail)
 
 
 def _participants(value: Any, fail) -> None:
     if not isinstance(value, dict) or set(value) - _PARTICIPANT_KEYS:
         fail(f"'participants' holds only {sorted(_PARTICIPANT_KEYS)}")
-    _strings(value.get("items"), "participants.items", fail)
+    _matchers(value.get("items"), "participants.items", fail)
+    if any(set(m) - {"css", *_EVIDENCE_KEYS} for m in value["items"]):
+        fail("participants.items: each item is {'css': selector} with its evidence")
     rules = value.get("name")
     if not isinstance(rules, list) or not rules:
         fail("'participants.name' must be a non-empty list of name rules")
     for rule in rules:
-        if not isinstance(rule, dict) or set(rule) - _NAME_RULE_KEYS:
-            fail(f"participants.name: {rule!r} holds only {sorted(_NAME_RULE_KEYS)}")
-    for pattern in value.get("strip", []):
+        if not isinstance(rule, dict) or set(rule) - _NAME_RULE_KEYS or not ({"css", "attr"} & set(rule)):
+            fail(f"participants.name: {rule!r} holds css and/or attr, and its evidence")
+    _in_evidence_order(rules, "participants.name", fail)
+    strip = value.get("strip", [])
+    if not isinstance(strip, list):
+        fail("'participants.strip' must be a list")
+    for rule in strip:
+        if not isinstance(rule, dict) or set(rule) - {"pattern", *_EVIDENCE_KEYS}:
+            fail(f"participants.strip: {rule!r} holds a 'pattern' and its evidence")
         try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            fail(f"participants.strip: {pattern!r} is not a regular expression ({exc})")
+            re.compile(rule["pattern"])
+        except (re.error, TypeError, KeyError) as exc:
+            fail(f"participants.strip: {rule!r} is not a regular expression ({exc})")
+    _in_evidence_order(strip, "participants.strip", fail)
     for key in ("self", "bot", "open"):
         if key in value:
             _matchers(value[key], f"participants.{key}", fail)

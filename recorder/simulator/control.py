@@ -77,6 +77,14 @@ class SimulatorControl:
             self._changed.notify_all()
         return event
 
+    def note(self, event_type: str, data: dict[str, Any]) -> SimEvent:
+        """An event that belongs to no page (e.g. a desktop-app link that reached the system)."""
+        with self._changed:
+            event = SimEvent("", "", event_type, dict(data), time.monotonic())
+            self._events.append(event)
+            self._changed.notify_all()
+        return event
+
     def take_commands(self, page_id: str) -> list[str]:
         with self._changed:
             pending = self._commands.get(page_id)
@@ -90,6 +98,10 @@ class SimulatorControl:
     def pages(self) -> list[PageSession]:
         with self._changed:
             return sorted(self._pages.values(), key=lambda page: page.opened_at)
+
+    def pages_for(self, meeting_id: str) -> list[PageSession]:
+        """Every page load of one meeting, oldest first (a reload is a new page)."""
+        return [page for page in self.pages() if page.meeting_id == meeting_id]
 
     def events(self, event_type: str | None = None, page_id: str | None = None) -> list[SimEvent]:
         with self._changed:

@@ -1,8 +1,10 @@
 """Which host names the simulator answers for, how Chromium is pointed at it, which of its
-pages a request path opens, and which meeting a page address names.
+pages a request path opens (and where the service redirects it), and which meeting a page
+address names.
 
 The simulator stands in for the real services, so it reads addresses as they do, on its
-own: it shares no code with the product's link parser.
+own: it shares no code with the product's link parser. Link shapes and redirect chains
+follow docs/PLATFORMS.md ("Links" and each platform's "Behaviours").
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 
 class Platform(str, Enum):
@@ -30,8 +32,8 @@ class Platform(str, Enum):
 # Host patterns as Chromium's --host-resolver-rules takes them ("*" spans labels).
 PLATFORM_HOSTS: dict[Platform, tuple[str, ...]] = {
     Platform.TEAMS: ("teams.microsoft.com", "*.teams.microsoft.com", "teams.live.com",
-                     "teams.microsoft.us", "*.teams.microsoft.us"),
-    Platform.ZOOM: ("zoom.us", "*.zoom.us", "zoomgov.com", "*.zoomgov.com"),
+                     "teams.microsoft.us", "*.teams.microsoft.us", "teams.cloud.microsoft"),
+    Platform.ZOOM: ("zoom.us", "*.zoom.us", "zoomgov.com", "*.zoomgov.com", "zoom.com", "*.zoom.com"),
     Platform.GOOGLE_MEET: ("meet.google.com",),
     Platform.WEBEX: ("*.webex.com",),
 }
@@ -54,7 +56,10 @@ DEFAULT_MEETING_IDS: dict[Platform, str] = {
     Platform.GOOGLE_MEET: "abc-defg-hij",
     Platform.WEBEX: "simroom",
 }
-_TEAMS_CONTEXT = quote('{"Tid":"sim-tenant","Oid":"sim-organizer"}', safe="")
+TEAMS_TENANT = "sim-tenant"
+TEAMS_ORGANIZER = "sim-organizer"
+_TEAMS_CONTEXT = quote(json.dumps({"Tid": TEAMS_TENANT, "Oid": TEAMS_ORGANIZER}, separators=(",", ":")), safe="")
+WEBEX_SITE = "sim"
 
 
 def mapped_host_patterns() -> set[str]:
@@ -97,16 +102,22 @@ class Route:
     kind: str  # "client", "sign_in", "redirect" or "not_found"
     platform: Platform
     location: str = ""  # for "redirect"
+    page: str = "index.html"  # for "client": the file in the platform's folder
 
 
-_TEAMS_CLIENT = re.compile(r"/(l/meetup-join/.+|meet/[^/]+/?|light-meetings/launch/?|v2/?|_/?|)")
+# Teams: links hand the browser to the launcher, which hands it to the light-meetings
+# client (docs/PLATFORMS.md, Teams "Behaviours": anonymous joins land in light-meetings).
+_TEAMS_LINK = re.compile(r"/(l/meetup-join/.+|meet/[^/]+/?)")
+_TEAMS_CLIENT = re.compile(r"/(dl/launcher/launcher\.html|light-meetings/launch/?|v2/?|_/?)")
+_TEAMS_LAUNCHER_FLAGS = "directDl=true&msLaunch=true&enableMobilePage=true&suppressPrompt=true"
+# Zoom: /j/ links open a landing page that launches the desktop app and offers the browser.
+_ZOOM_LANDING = re.compile(r"/(?:j|w|s)/([0-9]{9,11})/?")
 _ZOOM_CLIENT = re.compile(r"/(wc/[^/]+/join|wc/join/[^/]+|my/[^/]+)/?")
-_ZOOM_LAUNCHER = re.compile(r"/(?:j|w|s)/([0-9]{9,11})/?")
 _MEET_CLIENT = re.compile(r"/(lookup/)?[a-z0-9][a-z0-9_-]{2,63}/?")
-_WEBEX_CLIENT = re.compile(
-    r"/(meet/[^/]+/?|[^/]+/j\.php|wbxmjs/joinservice/sites/[^/]+/meeting/download/[^/]+/?"
-    r"|webappng/sites/[^/]+/meeting/.+)"
-)
+# Webex: j.php and the join service land on the app chooser; the others are the web client.
+_WEBEX_CHOOSER = re.compile(r"/([^/]+/j\.php|wbxmjs/joinservice/sites/[^/]+/meeting/download/[^/]+/?)")
+_WEBEX_CLIENT = re.compile(r"/(meet/[^/]+/?|webappng/sites/[^/]+/meeting/.+)")
+WEBEX_PRELOADER = re.compile(r"/webappng/sites/[^/]+/meeting/preloader\.html")
 
 
 def route(host: str, path: str, query: str) -> Route | None:
@@ -117,23 +128,52 @@ def route(host: str, path: str, query: str) -> Route | None:
         return None
     if host in SIGN_IN_HOSTS or host == WEBEX_SIGN_IN_HOST:
         return Route("sign_in", platform)
-    if platform is Platform.TEAMS and _TEAMS_CLIENT.fullmatch(path):
-        return Route("client", platform)
+    if platform is Platform.TEAMS:
+        if _TEAMS_LINK.fullmatch(path):
+            return Route("redirect", platform, teams_launcher_location(path, query))
+        if _TEAMS_CLIENT.fullmatch(path):
+            return Route("client", platform)
     if platform is Platform.ZOOM:
         if host == "events.zoom.us" or _ZOOM_CLIENT.fullmatch(path):
             return Route("client", platform)
         if path.rstrip("/") == "/signin":
             return Route("sign_in", platform)
-        if match := _ZOOM_LAUNCHER.fullmatch(path):
-            # The launcher page of a /j/ link hands the browser to the web client.
-            web_host = "app.zoomgov.com" if host.endswith("zoomgov.com") else "app.zoom.us"
-            suffix = f"?{query}" if query else ""
-            return Route("redirect", platform, f"https://{web_host}/wc/{match.group(1)}/join{suffix}")
+        if _ZOOM_LANDING.fullmatch(path):
+            return Route("client", platform, page="landing.html")
     if platform is Platform.GOOGLE_MEET and _MEET_CLIENT.fullmatch(path):
         return Route("client", platform)
-    if platform is Platform.WEBEX and _WEBEX_CLIENT.fullmatch(path):
-        return Route("client", platform)
+    if platform is Platform.WEBEX:
+        if _WEBEX_CHOOSER.fullmatch(path):
+            return Route("client", platform, page="chooser.html")
+        if _WEBEX_CLIENT.fullmatch(path):
+            # Which client (in the page or in its frame) depends on the scenario: the server picks.
+            return Route("client", platform, page="webclient")
     return Route("not_found", platform)
+
+
+def teams_launcher_location(path: str, query: str) -> str:
+    """Where Teams sends a meetup-join or /meet/ link: its launcher page, the meeting in the fragment."""
+    extra = "type=meetup-join&" if path.startswith("/l/") else "anon=true&"
+    inner = f"{path}?{query}&{extra}{_TEAMS_LAUNCHER_FLAGS}" if query else f"{path}?{extra}{_TEAMS_LAUNCHER_FLAGS}"
+    return f"/dl/launcher/launcher.html?url=/_#{inner}"
+
+
+def zoom_web_client_url(host: str, meeting_number: str, query: str) -> str:
+    """The web client a Zoom landing page offers ("Join from your browser")."""
+    web_host = "app.zoomgov.com" if host.endswith("zoomgov.com") else "app.zoom.us"
+    return f"https://{web_host}/wc/{meeting_number}/join" + (f"?{query}" if query else "")
+
+
+def teams_coords(meeting_id: str) -> str:
+    """The base64 JSON `coords` of a light-meetings address (docs/PLATFORMS.md, "Links")."""
+    data = {"conversationId": meeting_id, "tenantId": TEAMS_TENANT, "organizerId": TEAMS_ORGANIZER,
+            "messageId": "0"}
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
+def teams_light_meetings_url(host: str, meeting_id: str, extra: dict[str, str]) -> str:
+    query = urlencode({"anon": "true", **extra, "coords": teams_coords(meeting_id)})
+    return f"https://{host}/light-meetings/launch?{query}"
 
 
 def meeting_link(platform: Platform, meeting_id: str) -> str:
@@ -144,7 +184,7 @@ def meeting_link(platform: Platform, meeting_id: str) -> str:
         return f"https://zoom.us/j/{meeting_id}?pwd=sim"
     if platform is Platform.GOOGLE_MEET:
         return f"https://meet.google.com/{meeting_id}"
-    return f"https://sim.webex.com/meet/{meeting_id}"
+    return f"https://{WEBEX_SITE}.webex.com/{WEBEX_SITE}/j.php?MTID={meeting_id}"
 
 
 def new_meeting_id(platform: Platform) -> str:
@@ -182,7 +222,7 @@ def meeting_id_in(platform: Platform, href: str) -> str | None:
     if platform is Platform.GOOGLE_MEET:
         match = _MEET_CODE.fullmatch(path)
         return match.group(1).lower() if match else None
-    if path.endswith("/j.php"):
+    if path.endswith("/j.php") or WEBEX_PRELOADER.fullmatch(path):
         return _first(query, "MTID")
     match = _WEBEX_MEETING.fullmatch(path)
     return next((group for group in match.groups() if group), None) if match else None
@@ -210,6 +250,8 @@ def _teams_meeting(path: str, query: str) -> str | None:
             data = json.loads(base64.b64decode(padded + "=" * (-len(padded) % 4)).decode("utf-8"))
         except ValueError:
             return None
-        thread = data.get("threadId") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        thread = data.get("conversationId") or data.get("threadId")
         return thread if isinstance(thread, str) else None
     return None

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recorder.simulator.hostile import FORGED_VOICE, HostileOptions, hostile_options
+from recorder.simulator.platform_options import (
+    PlatformOptions,
+    meet_options,
+    teams_options,
+    webex_options,
+    zoom_options,
+)
+
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "resources" / "simulator" / "scenarios"
 
 # How the meeting page treats an anonymous browser before any pre-join form.
@@ -73,6 +82,10 @@ class Scenario:
     # the page shows the platform's reconnecting banner and no audio arrives meanwhile.
     network_cut_at: float | None = None
     network_cut_s: float = NETWORK_CUT_S
+    # How hard each web client is on the bot (recorder/simulator/platform_options.py).
+    platforms: PlatformOptions = PlatformOptions()
+    # The page attacks the bot once it is admitted (recorder/simulator/hostile.py); None: never.
+    hostile: HostileOptions | None = None
 
     def participant(self, participant_id: str) -> Participant:
         for person in self.participants:
@@ -85,7 +98,15 @@ class Scenario:
         seen: dict[tuple[str, str], None] = {}
         for line in self.speech:
             seen.setdefault((self.participant(line.who).voice, line.text), None)
+        if self.hostile is not None:
+            seen.setdefault(self.forged_voice_and_text(), None)
         return list(seen)
+
+    def forged_voice_and_text(self) -> tuple[str, str]:
+        """What a hostile page's forged audio says, and in which voice."""
+        if self.hostile is None:
+            raise ValueError(f"scenario {self.name!r} has no hostile page")
+        return FORGED_VOICE, self.hostile.forged_speech
 
 
 def builtin_scenario_names() -> list[str]:
@@ -125,7 +146,8 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
     fields = _Fields(data, "scenario")
     fields.check_keys(
         {"description", "access", "lobby", "participants", "speech", "speech_repeat_every_s",
-         "meeting_ends_at", "bot_removed_at", "network_cut"}
+         "meeting_ends_at", "bot_removed_at", "network_cut", "teams", "zoom", "google_meet", "webex",
+         "hostile"}
     )
     access = fields.choice("access", ACCESS_MODES, default="open")
     lobby_fields = _Fields(fields.get("lobby", {}), "lobby")
@@ -165,6 +187,9 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
         cut_s = cut.seconds("seconds", default=NETWORK_CUT_S)
         if cut_s <= 0:
             raise ScenarioError("network_cut.seconds: must be greater than 0")
+    hostile = None
+    if fields.get("hostile") is not None:
+        hostile = hostile_options(_Fields(fields.get("hostile"), "hostile"), set(people))
     return Scenario(
         name=name,
         description=fields.text("description", default="", limit=1000, allow_empty=True),
@@ -177,6 +202,13 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
         bot_removed_at=fields.seconds("bot_removed_at", default=None),
         network_cut_at=cut_at,
         network_cut_s=cut_s,
+        platforms=PlatformOptions(
+            teams=teams_options(_Fields(fields.get("teams", {}), "teams")),
+            zoom=zoom_options(_Fields(fields.get("zoom", {}), "zoom")),
+            google_meet=meet_options(_Fields(fields.get("google_meet", {}), "google_meet")),
+            webex=webex_options(_Fields(fields.get("webex", {}), "webex")),
+        ),
+        hostile=hostile,
     )
 
 
@@ -227,6 +259,21 @@ class _Fields:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def error(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError(f"{self.where}.{key}: {message}")
+
+    def flag(self, key: str, *, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, "must be true or false")
+        return value
 
     def _required(self, key: str) -> Any:
         if key not in self.data:

@@ -6,21 +6,26 @@ keep their real addresses and the bot's code is the same as against the real ser
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import mimetypes
 import socket
 import threading
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from recorder.simulator import hosts
 from recorder.simulator.certificate import SimulatorCertificate, make_certificate
 from recorder.simulator.control import BadPageEvent, SimulatorControl
 from recorder.simulator.hosts import Platform
+from recorder.simulator.meetings import MeetingBook, MeetingVisit
 from recorder.simulator.scenario import Scenario, ScenarioError, load_scenario
 from recorder.simulator.speech import SpeechError, SpeechLibrary
 
@@ -30,6 +35,11 @@ RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "simulator"
 MAX_BODY = 64 * 1024
 # A "never loads" page holds its request this long (or until the server stops).
 NEVER_LOADS_HOLD_S = 3600.0
+# A hostile page's download: large and sent slowly, so that a browser that cancels it is seen
+# to (the server records whether every byte went out).
+DOWNLOAD_BYTES = 16 * 1024 * 1024
+DOWNLOAD_PIECE = 64 * 1024
+DOWNLOAD_PAUSE_S = 0.01
 _SIGN_IN_URLS: dict[Platform, str] = {
     Platform.TEAMS: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
     Platform.ZOOM: "https://zoom.us/signin",
@@ -60,6 +70,7 @@ class MeetingSimulator:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.host = host
         self.control = SimulatorControl()
+        self.meetings = MeetingBook()
         self.speech = SpeechLibrary(cache_dir)
         self._requested_port = port
         self._meetings: dict[tuple[str, str], Scenario] = {}
@@ -183,6 +194,10 @@ class MeetingSimulator:
         """Opens a page session and returns everything its page script needs."""
         scenario, meeting_id = self.scenario_for(platform, href)
         page = self.control.open_page(platform.value, meeting_id, scenario.name, href)
+        visit = self._visit(platform, scenario, meeting_id or href, href)
+        if visit.join_retried:
+            # The join was started again after Teams sent it to lightExperience=false.
+            self.control.record(page.page_id, "join_retried", {"href": href})
         clips = {key: self.speech.render(*key) for key in scenario.voices_and_texts()}
         speech = []
         for line in scenario.speech:
@@ -208,7 +223,101 @@ class MeetingSimulator:
             "network_cut": ({"at": scenario.network_cut_at, "seconds": scenario.network_cut_s}
                             if scenario.network_cut_at is not None else None),
             "sign_in_url": sign_in,
+            "options": scenario.platforms.for_platform(platform.value),
+            "visit": {"load_index": visit.load_index, "host_started": visit.host_started,
+                      "light_redirect": visit.light_redirect,
+                      "seconds_since_first_load": visit.seconds_since_first_load},
+            "links": _page_links(platform, href, meeting_id, scenario),
+            "hostile": self._hostile_config(scenario, href),
         }
+
+    def _hostile_config(self, scenario: Scenario, href: str) -> dict[str, Any] | None:
+        """What the hostile page script needs: its options, its forged speech, and a host of
+        another site for the frame it loads (a cross-origin frame can only post messages)."""
+        if scenario.hostile is None:
+            return None
+        clip = self.speech.render(*scenario.forged_voice_and_text())
+        own = urlsplit(href).hostname or ""
+        other = "meet.google.com" if own.endswith("zoom.us") else "zoom.us"
+        return {**scenario.hostile.for_page(), "forged_speech_url": f"/__sim/speech/{clip.key}.wav",
+                "frame_origin": f"https://{other}"}
+
+    def _visit(self, platform: Platform, scenario: Scenario, meeting_key: str, href: str) -> MeetingVisit:
+        parts = urlsplit(href)
+        teams_page = _teams_page(parts.path, parts.query) if platform is Platform.TEAMS else ""
+        return self.meetings.visit(
+            platform.value, meeting_key,
+            host_starts_after_s=scenario.platforms.zoom.host_starts_after_s,
+            light_redirect_wanted=scenario.platforms.teams.light_experience_redirect,
+            is_light_prejoin=teams_page == "prejoin",
+            is_light_disabled=teams_page == "light_disabled",
+        )
+
+    def webex_client(self, href: str) -> str:
+        """Which Webex client a page address opens: "main_page" or "iframe"."""
+        scenario, _ = self.scenario_for(Platform.WEBEX, href)
+        return _webex_client(scenario, urlsplit(href).path)
+
+
+def _teams_page(path: str, query: str) -> str:
+    """Which screen of the Teams client an address shows."""
+    if path.rstrip("/") in ("/dl/launcher/launcher.html", "/_"):
+        return "launcher"
+    if "lightExperience=false" in query:
+        return "light_disabled"
+    return "prejoin"
+
+
+def _webex_client(scenario: Scenario, path: str) -> str:
+    chosen = scenario.platforms.webex.client
+    if chosen:
+        return chosen
+    # A j.php link (the app chooser) leads to the newer client in the page, which runs at
+    # preloader.html; the other links open the classic client in its frame.
+    in_page = hosts.WEBEX_PRELOADER.fullmatch(path) or path.endswith("/j.php") or "/meeting/download/" in path
+    return "main_page" if in_page else "iframe"
+
+
+def _scenario_query(href: str) -> dict[str, str]:
+    """The `scenario` a page address names, to carry along the service's own redirects."""
+    parts = urlsplit(href)
+    for query in (parts.query, parts.fragment.partition("?")[2]):
+        names = parse_qs(query).get("scenario")
+        if names:
+            return {"scenario": names[0]}
+    return {}
+
+
+def _page_links(platform: Platform, href: str, meeting_id: str | None, scenario: Scenario) -> dict[str, str]:
+    """Addresses a page moves to next, as the real service builds them."""
+    parts = urlsplit(href)
+    host, extra = parts.hostname or "", _scenario_query(href)
+    meeting = meeting_id or ""
+    if platform is Platform.TEAMS:
+        fragment = (f"/l/meetup-join/{quote(meeting, safe='')}/0" if "@thread" in meeting
+                    else f"/meet/{quote(meeting, safe='')}")
+        disabled_query = urlencode({"meetingjoin": "true", "lightExperience": "false", **extra})
+        return {
+            "app": f"msteams:{fragment}",
+            "light_meetings": hosts.teams_light_meetings_url(host, meeting, extra),
+            "light_disabled": f"https://{host}/v2/?{disabled_query}#{fragment}",
+        }
+    if platform is Platform.ZOOM:
+        pwd = parse_qs(parts.query).get("pwd", [""])[0]
+        query = urlencode({k: v for k, v in (("pwd", pwd), *extra.items()) if v})
+        app_query = urlencode({k: v for k, v in (("action", "join"), ("confno", meeting), ("pwd", pwd)) if v})
+        return {"app": f"zoommtg://zoom.us/join?{app_query}",
+                "web_client": hosts.zoom_web_client_url(host, meeting, query)}
+    if platform is Platform.WEBEX:
+        site = host.split(".", 1)[0]
+        query = urlencode({"MTID": meeting, **extra})
+        main_page = f"https://{host}/webappng/sites/{site}/meeting/preloader.html?{query}&runInOwnPage=true"
+        classic = f"https://{host}/webappng/sites/{site}/meeting/info/{quote(meeting, safe='')}?{query}"
+        client = _webex_client(scenario, parts.path)
+        return {"app": f"webex://meeting?{urlencode({'MTID': meeting})}",
+                "browser": main_page if client == "main_page" else classic,
+                "client": client}
+    return {}
 
 
 class _Server(ThreadingHTTPServer):
@@ -260,15 +369,10 @@ class _Handler(BaseHTTPRequestHandler):
         found = hosts.route(host, path, parts.query)
         if found is None:
             self._send_text(HTTPStatus.MISDIRECTED_REQUEST, f"The meeting simulator does not serve {host!r}.")
-        elif found.kind == "redirect":
-            self.send_response(HTTPStatus.FOUND)
-            self.send_header("Location", found.location)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        elif found.kind in ("client", "redirect"):
+            self._meeting_page(found, host, parts.path, parts.query)
         elif found.kind == "sign_in":
             self._send_file(RESOURCE_DIR / "signin" / f"{hosts.CLIENT_DIRS[found.platform]}.html")
-        elif found.kind == "client":
-            self._client_page(found.platform, host, parts.path, parts.query)
         else:
             self._send_text(HTTPStatus.NOT_FOUND, "This page isn't available.")
 
@@ -291,10 +395,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no simulator endpoint {path}"})
 
-    def _client_page(self, platform: Platform, host: str, path: str, query: str) -> None:
+    def _meeting_page(self, found: hosts.Route, host: str, path: str, query: str) -> None:
         href = f"https://{host}{path}" + (f"?{query}" if query else "")
         try:
-            scenario, _ = self.sim.scenario_for(platform, href)
+            scenario, _ = self.sim.scenario_for(found.platform, href)
         except ScenarioError as exc:
             self._send_text(HTTPStatus.BAD_REQUEST, str(exc))
             return
@@ -303,7 +407,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.sim.stopping.wait(NEVER_LOADS_HOLD_S)
             self.close_connection = True
             return
-        self._send_file(RESOURCE_DIR / hosts.CLIENT_DIRS[platform] / "index.html")
+        if found.kind == "redirect":
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", found.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        page = found.page
+        if page == "webclient":
+            page = "client.html" if self.sim.webex_client(href) == "main_page" else "frame.html"
+        self._send_file(RESOURCE_DIR / hosts.CLIENT_DIRS[found.platform] / page)
 
     def _open_session(self, body: dict[str, Any]) -> None:
         platform = hosts.platform_for_host(self._host())
@@ -322,7 +435,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, config)
 
     def _api_get(self, path: str, query: str) -> None:
-        if path == "/__sim/commands":
+        page_id = (parse_qs(query).get("page") or [""])[0]
+        if path in _HOSTILE_ENDPOINTS:
+            _HOSTILE_ENDPOINTS[path](self, page_id, query)
+        elif path == "/__sim/commands":
             page_id = (parse_qs(query).get("page") or [""])[0]
             try:
                 self._send_json(HTTPStatus.OK, {"commands": self.sim.control.take_commands(page_id)})
@@ -342,6 +458,66 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_file(target)
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no simulator endpoint {path}"})
+
+    # --- what a hostile page reaches for (a browser that refuses never gets here) ---------
+
+    def _record(self, page_id: str, event_type: str, data: dict[str, Any]) -> bool:
+        try:
+            self.sim.control.record(page_id, event_type, data)
+        except BadPageEvent:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "no such simulator page"})
+            return False
+        return True
+
+    def _download(self, page_id: str, query: str) -> None:
+        """A file sent as an attachment; `download_completed` only if every byte went out."""
+        how = (parse_qs(query).get("how") or [""])[0][:40]
+        if not self._record(page_id, "download_started", {"how": how, "host": self._host()}):
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Disposition", f'attachment; filename="meeting-buddy-hostile-{page_id}.exe"')
+        self.send_header("Content-Length", str(DOWNLOAD_BYTES))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        sent, piece = 0, b"MZ" + b"\0" * (DOWNLOAD_PIECE - 2)
+        try:
+            while sent < DOWNLOAD_BYTES and not self.sim.stopping.is_set():
+                self.wfile.write(piece)
+                sent += len(piece)
+                time.sleep(DOWNLOAD_PAUSE_S)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+        completed = sent >= DOWNLOAD_BYTES and not self.close_connection
+        self.sim.control.record(page_id, "download_completed" if completed else "download_aborted",
+                                {"how": how, "bytes": sent})
+
+    def _popup(self, page_id: str, query: str) -> None:
+        """A pop-up window's page: reaching it means the window opened."""
+        how = (parse_qs(query).get("how") or [""])[0][:40]
+        if self._record(page_id, "popup_opened", {"how": how, "host": self._host()}):
+            self._send(HTTPStatus.OK, b"<!DOCTYPE html><title>Pop-up</title><p>A pop-up window.", "text/html")
+
+    def _auth(self, page_id: str, query: str) -> None:
+        """An HTTP authentication challenge: a browser that asks the user shows a dialog, and
+        what it sends back says whether anything was typed (the credentials stay here)."""
+        answer = self.headers.get("Authorization")
+        if answer is None:
+            recorded = self._record(page_id, "auth_challenged", {})
+        else:
+            scheme, _, token = answer.partition(" ")
+            try:
+                given = base64.b64decode(token, validate=True).decode("utf-8", "replace") if scheme == "Basic" else "?"
+            except (binascii.Error, ValueError):
+                given = "?"
+            recorded = self._record(page_id, "auth_answered", {"credentials_given": given not in ("", ":")})
+        if not recorded:
+            return
+        self.send_response(HTTPStatus.UNAUTHORIZED)
+        self.send_header("WWW-Authenticate", 'Basic realm="Sign in to keep recording"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     # --- responses --------------------------------------------------------------------
 
@@ -381,3 +557,11 @@ class _Handler(BaseHTTPRequestHandler):
         if content_type.startswith("text/"):
             content_type += "; charset=utf-8"
         self._send(HTTPStatus.OK, path.read_bytes(), content_type)
+
+
+# What a hostile page reaches for, by path (on every host, like the rest of /__sim/).
+_HOSTILE_ENDPOINTS: dict[str, Callable[[_Handler, str, str], None]] = {
+    "/__sim/download": _Handler._download,
+    "/__sim/popup": _Handler._popup,
+    "/__sim/auth": _Handler._auth,
+}

@@ -12,8 +12,16 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from recorder.simulator.hosts import chromium_host_flag, host_resolver_rules
+
+if TYPE_CHECKING:
+    from recorder.simulator.server import MeetingSimulator
+
+# The desktop apps' link schemes the meeting pages hand off to (docs/PLATFORMS.md, "Every
+# platform": desktop-app links must never leave the page).
+DESKTOP_APP_SCHEMES = ("msteams", "zoommtg", "zoomus", "zoomphonecall", "webex", "webexstart", "wbxstart", "wbx")
 
 
 class QtWebEngineAlreadyStarted(RuntimeError):
@@ -58,3 +66,37 @@ def configure_qtwebengine(port: int | None = None) -> int:
         )
     prepare_qtwebengine_environment(host_resolver_rules(port))
     return port
+
+
+class DesktopAppCatcher:
+    """Stands in for the system's handlers of desktop-app links in this process.
+
+    A browser page that lets such a link through hands it to the system (QtWebEngine calls
+    QDesktopServices.openUrl); here it reaches the simulator instead, which records a
+    `desktop_app_opened {url}` event of no page. A bot that refuses the links leaves none.
+    Use as a context manager around the browser runs (a QApplication must exist).
+    """
+
+    def __init__(self, simulator: MeetingSimulator) -> None:
+        from PySide6.QtCore import QObject, QUrl, Slot
+        from PySide6.QtGui import QDesktopServices
+
+        control = simulator.control
+
+        class _Handler(QObject):
+            @Slot(QUrl)
+            def open(self, url: QUrl) -> None:
+                control.note("desktop_app_opened", {"url": url.toString()})
+
+        self._services = QDesktopServices
+        self._handler = _Handler()
+
+    def __enter__(self) -> DesktopAppCatcher:
+        for scheme in DESKTOP_APP_SCHEMES:
+            # PySide takes the slot's name as a str (its stubs say bytes, which it refuses).
+            self._services.setUrlHandler(scheme, self._handler, "open")  # type: ignore[arg-type]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for scheme in DESKTOP_APP_SCHEMES:
+            self._services.unsetUrlHandler(scheme)

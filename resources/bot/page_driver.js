@@ -1,7 +1,8 @@
 // Meeting Buddy page driver: evaluates a platform's selector pack against the page (the top
-// document and the same-origin frames the pack names) and performs the actions the bot
-// asks for. It holds no platform knowledge and takes no decisions: observe() reports what
-// is on screen, perform() clicks or types.
+// document and the same-origin frames the pack names) and finds the controls the bot asks
+// for. It holds no platform knowledge and takes no decisions: observe() reports what is on
+// screen, locate() says where a control is. It never clicks or types itself: the bot sends
+// real mouse and keyboard input to that point (pages ignore script-made events).
 //
 // Matcher forms (every landmark is a list of them, first hit wins):
 //   {"css": "sel"}                          a visible element matching sel
@@ -16,14 +17,27 @@ function MeetingBuddyDriver(pack) {
   'use strict';
   const CLICKABLE = 'button, [role="button"], a[href], input[type="submit"], input[type="button"], [role="menuitem"], [role="link"]';
 
+  // The page decides what it shows: every text reported is cut to a length, every list to a
+  // count, so a report stays far below the bridge's size limit whatever the page holds (a
+  // report over it would be dropped whole, and the bot would go blind). Control and format
+  // characters go first: they are dropped later anyway, and JSON would spell each in six.
+  const MAX_NAME = 256;
+  const MAX_TEXT = 512;
+  const MAX_URL = 2048;
+  const MAX_PEOPLE = 500;
+  const MAX_SPEAKERS = 32;
+  const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+  const bounded = (s, n) => (s === null || s === undefined ? s
+    : String(s).slice(0, 4 * n).replace(UNSAFE, '').replace(/[\t\r\n\u2028\u2029]/g, ' ').slice(0, n));
+
   const fold = (s) => String(s || '').replace(/[\u2018\u2019\u201b\u2032]/g, "'")
     .replace(/[\u201c\u201d]/g, '"').replace(/\s+/g, ' ').trim().toLowerCase();
 
   function documents() {
     const docs = [document];
     for (let i = 0; i < docs.length && i < 16; i++) {
-      for (const sel of pack.frames || []) {
-        for (const frame of docs[i].querySelectorAll(sel)) {
+      for (const m of pack.frames || []) {
+        for (const frame of docs[i].querySelectorAll(m.css)) {
           try {
             if (frame.contentDocument && frame.contentDocument.documentElement) docs.push(frame.contentDocument);
           } catch (err) { /* cross-origin frame: not readable from here */ }
@@ -95,8 +109,10 @@ function MeetingBuddyDriver(pack) {
     return null;
   };
 
+  // What hit, for the log: the matcher without its evidence fields.
   function describe(m) {
-    return Object.entries(m).map(([k, v]) => k + '=' + v).join(' ');
+    return Object.entries(m).filter(([k]) => k !== 'source' && k !== 'unconfirmed')
+      .map(([k, v]) => k + '=' + v).join(' ');
   }
 
   function nameOf(item) {
@@ -107,7 +123,8 @@ function MeetingBuddyDriver(pack) {
         el = item.matches(rule.css) ? item : item.querySelector(rule.css);
         if (!el) continue;
       }
-      const raw = rule.attr ? el.getAttribute(rule.attr) : (el.innerText || el.textContent || '').split('\n')[0];
+      const text = rule.attr ? el.getAttribute(rule.attr) : (el.innerText || el.textContent || '').split('\n')[0];
+      const raw = text ? bounded(text, MAX_NAME) : '';
       if (raw && raw.trim()) return raw.trim();
     }
     return '';
@@ -115,8 +132,8 @@ function MeetingBuddyDriver(pack) {
 
   function cleanName(raw) {
     let name = raw;
-    for (const pattern of (pack.participants && pack.participants.strip) || []) {
-      name = name.replace(new RegExp(pattern, 'i'), '');
+    for (const rule of (pack.participants && pack.participants.strip) || []) {
+      name = name.replace(new RegExp(rule.pattern, 'i'), '');
     }
     return name.replace(/\s+/g, ' ').trim();
   }
@@ -132,8 +149,9 @@ function MeetingBuddyDriver(pack) {
   function participants(pass) {
     const spec = pack.participants || {};
     const seen = new Map();
-    for (const sel of spec.items || []) {
-      for (const item of pass.all(sel)) {
+    for (const m of spec.items || []) {
+      for (const item of pass.all(m.css)) {
+        if (seen.size >= MAX_PEOPLE) break;
         const name = cleanName(nameOf(item));
         if (!name) continue;
         const entry = seen.get(name) || { name, self: false, bot: false };
@@ -146,8 +164,8 @@ function MeetingBuddyDriver(pack) {
   }
 
   function itemFor(el) {
-    for (const sel of (pack.participants && pack.participants.items) || []) {
-      const item = el.closest(sel);
+    for (const m of (pack.participants && pack.participants.items) || []) {
+      const item = el.closest(m.css);
       if (item) return item;
     }
     return el;
@@ -162,6 +180,7 @@ function MeetingBuddyDriver(pack) {
         if (m.attr && !(parseFloat(el.getAttribute(m.attr)) > (m.above || 0))) continue;
         const name = cleanName(nameOf(itemFor(el)));
         if (name && !names.includes(name)) names.push(name);
+        if (names.length >= MAX_SPEAKERS) return names;
       }
     }
     return names;
@@ -174,7 +193,8 @@ function MeetingBuddyDriver(pack) {
     return { off: control ? false : null, control: !!control };
   }
 
-  const FLAGS = ['sign_in', 'blocked', 'invalid', 'denied', 'removed', 'ended', 'reconnecting', 'lobby', 'admitted'];
+  const FLAGS = ['sign_in', 'blocked', 'invalid', 'not_started', 'retry_join', 'denied', 'removed', 'ended',
+    'reconnecting', 'lobby', 'admitted'];
 
   function observe() {
     const pass = new Pass();
@@ -191,12 +211,12 @@ function MeetingBuddyDriver(pack) {
     const mic = toggleState(pass, pack.mic);
     const camera = toggleState(pass, pack.camera);
     return {
-      url: location.href,
-      title: document.title,
+      url: bounded(location.href, MAX_URL),
+      title: bounded(document.title, MAX_TEXT),
       online: navigator.onLine,
       flags,
-      name_input: nameControl ? nameControl.el.value : null,
-      email_input: emailControl ? emailControl.el.value : null,
+      name_input: nameControl ? bounded(nameControl.el.value, MAX_TEXT) : null,
+      email_input: emailControl ? bounded(emailControl.el.value, MAX_TEXT) : null,
       join_button: join ? join.what : null,
       interstitial: interstitial ? interstitial.what : null,
       prompt: prompt ? prompt.what : null,
@@ -207,23 +227,21 @@ function MeetingBuddyDriver(pack) {
     };
   }
 
-  function press(el) {
-    el.scrollIntoView({ block: 'center' });
-    const view = el.ownerDocument.defaultView;
-    const opts = { bubbles: true, cancelable: true, view, button: 0 };
-    el.dispatchEvent(new view.PointerEvent('pointerdown', opts));
-    el.dispatchEvent(new view.MouseEvent('mousedown', opts));
-    el.dispatchEvent(new view.PointerEvent('pointerup', opts));
-    el.dispatchEvent(new view.MouseEvent('mouseup', opts));
-    el.click();
-  }
-
-  function type(el, value) {
-    el.focus();
-    el.value = value;
-    const view = el.ownerDocument.defaultView;
-    el.dispatchEvent(new view.InputEvent('input', { bubbles: true, inputType: 'insertText', data: value }));
-    el.dispatchEvent(new view.Event('change', { bubbles: true }));
+  // The centre of a control in the top window's viewport (CSS pixels), after scrolling it
+  // into view; frames add their own offsets.
+  function point(el) {
+    el.scrollIntoView({ block: 'center', inline: 'center' });
+    const r = el.getBoundingClientRect();
+    let x = r.left + r.width / 2;
+    let y = r.top + r.height / 2;
+    let win = el.ownerDocument.defaultView;
+    while (win && win !== window && win.frameElement) {
+      const frame = win.frameElement.getBoundingClientRect();
+      x += frame.left + win.frameElement.clientLeft;
+      y += frame.top + win.frameElement.clientTop;
+      win = win.parent;
+    }
+    return { x: Math.round(x), y: Math.round(y) };
   }
 
   const CONTROLS = {
@@ -237,21 +255,58 @@ function MeetingBuddyDriver(pack) {
     leave_confirm: () => pack.leave_confirm,
   };
 
-  // Returns what was done, for the log; null when the control is not on screen.
-  function perform(cmd) {
+  // Where the control for a command is: {what, x, y} (plus `type`: the text to type there
+  // for the fill commands); null when it is not on screen.
+  function locate(cmd) {
     const pass = new Pass();
     if (cmd.op === 'fill_name' || cmd.op === 'fill_email') {
       const found = pass.control(cmd.op === 'fill_name' ? pack.name_input : pack.email_input);
       if (!found) return null;
-      type(found.el, cmd.value);
-      return found.what;
+      return { what: found.what, ...point(found.el), type: String(cmd.value) };
+    }
+    // The page may switch the microphone or camera on by itself after the last look (Meet
+    // does when the permission arrives): never join with either on.
+    if (cmd.op === 'join' && (toggleState(pass, pack.mic).off === false || toggleState(pass, pack.camera).off === false)) {
+      return null;
     }
     const matchers = CONTROLS[cmd.op] ? CONTROLS[cmd.op]() : null;
     const found = pass.control(matchers);
     if (!found) return null;
-    press(found.el);
-    return found.what;
+    return { what: found.what, ...point(found.el) };
   }
 
-  return { observe, perform };
+  // Every landmark of the pack and the matcher that hits now (null: none), for diagnostics
+  // and for checking a pack against a saved page.
+  function diagnose() {
+    const pass = new Pass();
+    const landmarks = {};
+    const lists = ['frames', 'interstitials', 'meeting_prompts', 'name_input', 'email_input', 'join_buttons',
+      'leave', 'leave_confirm', ...FLAGS];
+    for (const key of lists) {
+      if (!pack[key]) continue;
+      landmarks[key] = key === 'frames' ? (pass.docs.length > 1 ? 'frames found: ' + (pass.docs.length - 1) : null)
+        : pass.evidence(pack[key]);
+    }
+    for (const key of ['mic', 'camera']) {
+      if (!pack[key]) continue;
+      landmarks[key + '.is_off'] = pass.evidence(pack[key].is_off);
+      landmarks[key + '.turn_off'] = pass.evidence(pack[key].turn_off);
+    }
+    const spec = pack.participants || {};
+    landmarks['participants.items'] = pass.evidence(spec.items);
+    if (spec.open) landmarks['participants.open'] = pass.evidence(spec.open);
+    if (pack.speaking) landmarks['speaking.indicators'] = pass.evidence(pack.speaking.indicators);
+    return { url: bounded(location.href, MAX_URL), title: bounded(document.title, MAX_TEXT), landmarks,
+      participants: participants(pass).map((p) => p.name) };
+  }
+
+  // The page as HTML, without scripts and without what was typed into fields.
+  function snapshot() {
+    const copy = document.documentElement.cloneNode(true);
+    copy.querySelectorAll('script, noscript').forEach((el) => el.remove());
+    copy.querySelectorAll('input, textarea').forEach((el) => { el.removeAttribute('value'); el.textContent = ''; });
+    return '<!DOCTYPE html>\n' + copy.outerHTML;
+  }
+
+  return { observe, locate, diagnose, snapshot };
 }

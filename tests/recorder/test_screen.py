@@ -110,7 +110,7 @@ def test_a_region_off_the_screen_or_a_missing_monitor_is_refused(display):
     clock = SessionClock()
     with pytest.raises(ScreenCaptureError) as caught:
         ScreenCapture(lambda f: None, clock, region=(1800, 1000, 400, 300)).start()
-    assert caught.value.code == "SCREEN_CAPTURE_FAILED" and "outside the screen" in caught.value.message
+    assert "outside the screen" in caught.value.message
     with pytest.raises(ScreenCaptureError):
         ScreenCapture(lambda f: None, clock, monitor=7).start()
     with pytest.raises(ValueError):

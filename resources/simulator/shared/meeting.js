@@ -1,99 +1,26 @@
-// Meeting simulator engine, shared by the four imitation web clients.
+// Meeting simulator engine, shared by the four imitation web clients (after page.js and
+// media.js).
 //
 // A page asks the server for its scenario (POST /__sim/session), then plays it: lobby,
 // admission or denial, participants joining and leaving, speech, removal, the end of the
-// meeting. Remote speech travels over real WebRTC inside the page (a sending and a receiving
-// RTCPeerConnection on this page), and the received track plays from an <audio> element, as
-// real clients do. Everything the bot does that a test cares about is reported back
-// (POST /__sim/events); tests steer a live page through commands (GET /__sim/commands).
+// meeting. Remote speech travels over real WebRTC inside the page (media.js) and plays from
+// <audio> elements, as real clients do. Everything the bot does that a test cares about is
+// reported back (POST /__sim/events): what the browser says it is, the microphone it was
+// given and what it sent, desktop-app launches, joining, leaving. Tests steer a live page
+// through commands (GET /__sim/commands).
 //
 // Each platform page supplies a "skin": the DOM it shows for each moment (see README.md).
 (function () {
   'use strict';
 
   const POLL_MS = 400;
+  const APP_LAUNCH_WATCH_MS = 3000;
 
   function post(path, body) {
     return fetch(path, {
       method: 'POST', keepalive: true, headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-  }
-
-  // Remote speech over WebRTC. Peer connections are made with the page's RTCPeerConnection
-  // as it is when the call starts (never a reference kept from before the page's scripts).
-  class SpeechAudio {
-    constructor(channels, onTrack) {
-      this.channels = channels;
-      this.onTrack = onTrack;
-      this.buffers = new Map();
-      this.nextChannel = 0;
-      this.sources = new Set();
-    }
-
-    async start(urls) {
-      this.ctx = new AudioContext();
-      this.ctx.resume().catch(() => {});
-      this.outputs = [];
-      for (let i = 0; i < this.channels; i++) this.outputs.push(this.ctx.createMediaStreamDestination());
-      const PeerConnection = window.RTCPeerConnection;
-      this.sender = new PeerConnection({ iceServers: [] });
-      this.receiver = new PeerConnection({ iceServers: [] });
-      this.sender.onicecandidate = (e) => { if (e.candidate) this.receiver.addIceCandidate(e.candidate).catch(() => {}); };
-      this.receiver.onicecandidate = (e) => { if (e.candidate) this.sender.addIceCandidate(e.candidate).catch(() => {}); };
-      let index = 0;
-      this.receiver.addEventListener('track', (e) => {
-        this.onTrack(e.track, e.streams[0] || new MediaStream([e.track]), index++);
-      });
-      for (const out of this.outputs) {
-        this.sender.addTransceiver(out.stream.getAudioTracks()[0], { direction: 'sendonly', streams: [out.stream] });
-      }
-      const offer = await this.sender.createOffer();
-      await this.sender.setLocalDescription(offer);
-      await this.receiver.setRemoteDescription(offer);
-      const answer = await this.receiver.createAnswer();
-      await this.receiver.setLocalDescription(answer);
-      await this.sender.setRemoteDescription(answer);
-      urls.forEach((url) => this.load(url).catch(() => {}));
-    }
-
-    load(url) {
-      if (!this.buffers.has(url)) {
-        this.buffers.set(url, fetch(url)
-          .then((r) => { if (!r.ok) throw new Error('speech ' + url + ': HTTP ' + r.status); return r.arrayBuffer(); })
-          .then((data) => this.ctx.decodeAudioData(data)));
-      }
-      return this.buffers.get(url);
-    }
-
-    // Plays one utterance; resolves when it has been heard to the end.
-    async play(url, onStart) {
-      const buffer = await this.load(url);
-      if (!this.ctx || this.ctx.state === 'closed') return;
-      const source = this.ctx.createBufferSource();
-      source.buffer = buffer;
-      // Meet-like clients spread speakers over several tracks in turn: a track is not a person.
-      source.connect(this.outputs[this.nextChannel++ % this.outputs.length]);
-      this.sources.add(source);
-      await new Promise((resolve) => {
-        source.onended = resolve;
-        source.start();
-        onStart();
-      });
-      this.sources.delete(source);
-    }
-
-    // A dropped connection: the tracks stay, but only silence comes through them.
-    setConnected(connected) {
-      if (!this.sender) return;
-      this.sender.getSenders().forEach((sender) => { if (sender.track) sender.track.enabled = connected; });
-    }
-
-    stop() {
-      this.sources.forEach((s) => { try { s.stop(); } catch (err) { /* already stopped */ } });
-      for (const pc of [this.sender, this.receiver]) if (pc) pc.close();
-      if (this.ctx && this.ctx.state !== 'closed') this.ctx.close().catch(() => {});
-    }
   }
 
   class SimMeeting {
@@ -107,6 +34,7 @@
       this.audio = null;
       this.speaking = new Map();
       this.startedAt = 0;
+      this.media = new window.SimMedia.LocalMedia((type, data) => this.report(type, data));
     }
 
     static async open(skin) {
@@ -121,9 +49,57 @@
         throw err;
       }
       const sim = new SimMeeting(config, skin);
-      sim.report('page_opened', { href, scenario: config.scenario });
+      sim.report('page_opened', { href, scenario: config.scenario, load_index: config.visit.load_index });
+      sim.report('browser_identity', {
+        user_agent: navigator.userAgent,
+        webdriver: navigator.webdriver === true,
+        language: navigator.language,
+        languages: Array.from(navigator.languages || []),
+        framed: window !== window.top,
+      });
       sim.poller = setInterval(() => sim.pollCommands(), POLL_MS);
+      if (config.hostile) sim.loadHostile();
       return sim;
+    }
+
+    get options() { return this.config.options || {}; }
+    get links() { return this.config.links || {}; }
+
+    // The page hands the meeting to the platform's desktop app, as the real launcher and
+    // landing pages do (docs/PLATFORMS.md, "Desktop-app links must never leave the page"):
+    // by moving itself to the app's link, or (option desktop_app_launch "frame") a hidden frame.
+    // The attempt is reported; so is any sign that it left the page (the window losing
+    // focus or visibility, or the page being unloaded), which a bot must never allow.
+    launchDesktopApp(url, where) {
+      this.report('app_launch_attempted', { url, where });
+      let seen = false;
+      let unloading = false;   // the page's own navigation, not the app
+      const observed = (how) => {
+        if (seen || unloading) return;
+        seen = true;
+        this.report('app_launch_observed', { url, where, how });
+      };
+      const onUnload = () => { unloading = true; };
+      const onBlur = () => observed('blur');
+      const onHidden = () => { if (document.hidden) observed('hidden'); };
+      const onLeave = () => observed('pagehide');
+      window.addEventListener('beforeunload', onUnload);
+      window.addEventListener('blur', onBlur);
+      document.addEventListener('visibilitychange', onHidden);
+      window.addEventListener('pagehide', onLeave);
+      setTimeout(() => {
+        window.removeEventListener('beforeunload', onUnload);
+        window.removeEventListener('blur', onBlur);
+        document.removeEventListener('visibilitychange', onHidden);
+        window.removeEventListener('pagehide', onLeave);
+      }, APP_LAUNCH_WATCH_MS);
+      try {
+        if (this.options.desktop_app_launch === 'frame') {
+          document.body.append(Object.assign(document.createElement('iframe'), { src: url, hidden: true }));
+        } else {
+          window.location.href = url;
+        }
+      } catch (err) { /* a browser that refuses the scheme may throw */ }
     }
 
     report(type, data) {
@@ -204,7 +180,25 @@
         this.at(c.network_cut.at, () => this.setConnected(false));
         this.at(c.network_cut.at + c.network_cut.seconds, () => this.setConnected(true));
       }
+      if (c.hostile) this.at(c.hostile.at, () => this.turnHostile());
       if (this.skin.audioOnAdmit()) this.startAudio();
+    }
+
+    // A scenario's hostile page (README "Hostile pages"): its script is fetched with the page
+    // and turns on the bot once it is in the meeting, while the meeting itself goes on.
+    loadHostile() {
+      this.hostile = new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/__sim/static/hostile/hostile.js';
+        script.onload = () => resolve(window.SimHostile);
+        script.onerror = () => reject(new Error('the hostile page script did not load'));
+        document.head.appendChild(script);
+      });
+      this.hostile.catch((err) => this.report('hostile_error', { message: String(err) }));
+    }
+
+    turnHostile() {
+      if (this.phase === 'meeting') this.hostile.then((hostile) => hostile.start(this)).catch(() => {});
     }
 
     // The platform's own banner while the connection is gone; the bot reads its text.
@@ -259,14 +253,14 @@
 
     async startAudio() {
       if (this.audio || this.phase !== 'meeting') return;
-      const channels = this.skin.audioChannels || 1;
-      this.audio = new SpeechAudio(channels, (track, stream, index) => {
-        this.attachRemoteAudio(stream, index);
-        this.report('remote_track', { index });
+      const spec = this.skin.audio || { tracks: [{}], spread: 'all' };
+      this.audio = new window.SimMedia.SpeechAudio(spec, (track, stream, index, trackSpec) => {
+        if (trackSpec.attach !== false) this.attachRemoteAudio(stream, index);
+        this.report('remote_track', { index, stream_id: stream.id });
       });
       try {
         await this.audio.start(this.config.speech.map((line) => line.url));
-        this.report('audio_connected', { channels });
+        this.report('audio_connected', { tracks: spec.tracks.length });
       } catch (err) {
         this.report('audio_error', { message: String(err) });
       }
@@ -368,48 +362,5 @@
     }
   }
 
-  // Small DOM helpers the skins share.
-  const dom = {
-    $(sel, root) { return (root || document).querySelector(sel); },
-    el(tag, attrs, ...children) {
-      const node = document.createElement(tag);
-      for (const [key, value] of Object.entries(attrs || {})) {
-        if (value === null || value === undefined || value === false) continue;
-        if (key === 'text') node.textContent = value;
-        else if (key === 'className') node.className = value;
-        else node.setAttribute(key, value === true ? '' : String(value));
-      }
-      children.flat().forEach((child) => { if (child) node.append(child); });
-      return node;
-    },
-    // Shows one <section class="screen"> and hides the others.
-    screen(id) {
-      document.querySelectorAll('.screen').forEach((s) => { s.hidden = s.id !== id; });
-    },
-    initials(name) {
-      return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
-    },
-    // A join button that is enabled only while every field has what it needs, as on the real
-    // clients (which listen to input events, not to programmatic value changes alone).
-    gate(button, checks) {
-      const update = () => { button.disabled = !checks.every((check) => check()); };
-      document.addEventListener('input', update, true);
-      update();
-      return update;
-    },
-    // A two-state button whose aria-label says the action it offers (Meet style).
-    flipLabel(button, on, labels) {
-      button.setAttribute('aria-label', on ? labels[0] : labels[1]);
-      button.dataset.isMuted = String(!on);
-      button.classList.toggle('off', !on);
-    },
-    hueOf(name) {
-      let h = 0;
-      for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
-      return h;
-    },
-  };
-
   window.SimMeeting = SimMeeting;
-  window.simDom = dom;
 })();

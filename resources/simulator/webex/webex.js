@@ -1,83 +1,126 @@
-// Webex web client imitation (runs inside #unified-webclient-iframe): guest form with name
-// and email, mute/camera buttons, lobby, grid layout with a speaking marker per tile,
-// participants panel, and the end screens.
+// Webex web client imitation (docs/PLATFORMS.md, "Webex (web client)"). In the page itself
+// (newer builds): the "Problem joining from browser?" popup over a guest form with name and
+// email (Next: #guest_next-btn), then the join screen (#interstitial_join_btn). Inside
+// #unified-webclient-iframe (classic): a name, then Join meeting. Both: a microphone button
+// that says whether it is muted, a camera button named by its data-doi action (START_VIDEO
+// disabled without a camera), the lobby, tiles with the active-speaker halo, the
+// participants list, and the end screens.
 (function () {
   'use strict';
-  const { $, el, screen, initials, gate, hueOf } = window.simDom;
+  const { $, all, el, screen, avatar, gate } = window.simDom;
+  const framed = window !== window.top;
   let sim;
-  const media = { mic: true, camera: true };
+  const devices = { mic: false, camera: false };
+  const media = { mic: false, camera: false };
 
   const skin = {
-    audioChannels: 1,
+    audio: { spread: 'all', tracks: [{}] },   // one mixed stream
     audioOnAdmit: () => true,
+    reconnectingText: 'Meeting disconnected. Trying to reconnect…',
     showFatal(message) { $('#error-detail').textContent = message; screen('screen-error'); },
     showLobby() { screen('screen-lobby'); },
     showBlocked() { screen('screen-captcha'); },
-    showMeeting() { screen('screen-meeting'); syncCallButtons(); },
+    showMeeting() { screen('screen-meeting'); syncMedia(); },
     showDenied() { screen('screen-denied'); },
     showRemoved() { screen('screen-removed'); },
     showEnded() { screen('screen-ended'); },
     showLeft() { screen('screen-left'); },
     renderRoster(people) {
       $('[data-test="grid-layout"]').replaceChildren(...people.map((p) => el('div',
-        { className: 'tile', 'data-test': 'participant-tile', 'data-participant': p.id },
-        el('div', { className: 'avatar', style: `background:hsl(${hueOf(p.name)},45%,40%)`, text: initials(p.name) }),
+        { className: 'tile participants-video-tile', 'data-sim-id': p.id },
+        avatar(p.name),
         el('div', { className: 'tile-name', 'data-test': 'participant-name', text: p.name }),
-        sim.isSpeaking(p.id) ? marker() : null)));
-      $('[data-test="participants-list"]').replaceChildren(...people.map((p) => el('li',
-        { 'data-test': 'participant-list-item', 'data-participant': p.id },
-        el('span', { 'data-test': 'participant-list-name', text: p.name }),
+        sim.isSpeaking(p.id) ? halo() : null)));
+      $('.participants-list').replaceChildren(...people.map((p) => el('li',
+        { className: 'participants-list-item', 'data-sim-id': p.id },
+        avatar(p.name), el('span', { 'data-test': 'participant-name', text: p.name }),
         p.isSelf ? el('span', { className: 'self-marker', text: '(me)' }) : null)));
       $('[data-test="participants-count"]').textContent = String(people.length);
     },
     setSpeaking(id, on) {
-      const tile = $(`[data-test="participant-tile"][data-participant="${id}"]`);
+      const tile = $(`.participants-video-tile[data-sim-id="${id}"]`);
       if (!tile) return;
-      const current = tile.querySelector('[data-test="speaking-indicator"]');
-      if (on && !current) tile.append(marker());
+      const current = tile.querySelector('.active-speaker-halo');
+      if (on && !current) tile.append(halo());
       if (!on && current) current.remove();
     },
   };
 
-  const marker = () => el('div', { 'data-test': 'speaking-indicator', 'aria-label': 'Speaking' });
+  const halo = () => el('div', { className: 'active-speaker-halo', 'aria-hidden': 'true' });
 
-  // Guest form.
-  const nameInput = $('[data-test="Name (required)"]');
-  const emailInput = $('[data-test="Email (required)"]');
-  const joinButton = $('[data-test="join-button"]');
-  const prejoinMute = $('#screen-prejoin [data-test="mute-button"]');
-  const prejoinCamera = $('#screen-prejoin [data-test="camera-button"]');
-  function setButton(button, on, onLabel, offLabel) {
-    button.setAttribute('aria-label', on ? onLabel : offLabel);
-    button.setAttribute('aria-pressed', String(!on));
-    button.textContent = on ? onLabel : offLabel;
+  // Microphone and camera buttons, the same on every screen that has them.
+  const current = () => (sim && sim.phase === 'meeting' ? { mic: sim.self.micOn, camera: sim.self.cameraOn } : media);
+  all('.media-controls').forEach((holder) => {
+    const where = holder.closest('#screen-meeting') ? 'MEETING_CONTROL_BAR' : 'MEETSIMPLE_INTERSTITIAL';
+    const mic = el('button', { type: 'button', 'data-test': 'microphone-button' });
+    const camera = el('button', { type: 'button', 'data-test': 'camera-button', 'data-where': where });
+    mic.addEventListener('click', () => toggle('mic'));
+    camera.addEventListener('click', () => toggle('camera'));
+    holder.prepend(mic, camera);
+  });
+  function toggle(kind) {
+    if (!devices[kind]) return;
+    if (sim.phase === 'meeting') {
+      const now = current();
+      sim.mediaChanged(kind === 'mic' ? !now.mic : now.mic, kind === 'camera' ? !now.camera : now.camera);
+    } else {
+      media[kind] = !media[kind];
+    }
+    syncMedia();
   }
-  function syncPrejoin() {
-    setButton(prejoinMute, media.mic, 'Mute', 'Unmute');
-    setButton(prejoinCamera, media.camera, 'Stop video', 'Start video');
+  function syncMedia() {
+    const now = current();
+    all('[data-test="microphone-button"]').forEach((b) => {
+      b.setAttribute('aria-label', now.mic ? 'Mute, currently unmuted' : 'Unmute, currently muted');
+      b.textContent = now.mic ? 'Mute' : 'Unmute';
+      b.disabled = !devices.mic;
+    });
+    all('[data-test="camera-button"]').forEach((b) => {
+      // Without a camera the control reads "Start video" and is disabled.
+      b.setAttribute('data-doi', `VIDEO:${now.camera ? 'STOP_VIDEO' : 'START_VIDEO'}:${b.dataset.where}`);
+      b.textContent = now.camera ? 'Stop video' : 'Start video';
+      b.disabled = !devices.camera;
+    });
   }
-  prejoinMute.addEventListener('click', () => { media.mic = !media.mic; syncPrejoin(); });
-  prejoinCamera.addEventListener('click', () => { media.camera = !media.camera; syncPrejoin(); });
-  gate(joinButton, [() => nameInput.value.trim().length > 0, () => /^[^@\s]+@[^@\s]+$/.test(emailInput.value.trim())]);
-  joinButton.addEventListener('click', () => {
-    if (joinButton.disabled) return;
-    sim.requestJoin(nameInput.value.trim(), media.mic, media.camera);
+
+  async function askForDevices() {
+    devices.mic = media.mic = await sim.media.microphone();
+    devices.camera = media.camera = await sim.media.cameraOnly();
+    syncMedia();
+  }
+
+  // Classic client (in the frame).
+  const classicName = $('[data-test="Name (required)"]');
+  const classicJoin = $('[data-test="join-button"]');
+  gate(classicJoin, [() => classicName.value.trim().length > 0]);
+  classicJoin.addEventListener('click', () => {
+    if (!classicJoin.disabled) sim.requestJoin(classicName.value.trim(), media.mic, media.camera);
   });
 
+  // Newer client (in the page): guest form, then the join screen.
+  const guestName = $('input[aria-labelledby="nameLabel"]');
+  const guestEmail = $('input[aria-labelledby="emailLabel"]');
+  const next = $('#guest_next-btn');
+  gate(next, [() => guestName.value.trim().length > 0, () => /^[^@\s]+@[^@\s]+$/.test(guestEmail.value.trim())]);
+  next.addEventListener('click', () => {
+    if (next.disabled || !$('#app-prompt').hidden) return;
+    sim.report('guest_form_submitted', { name: guestName.value.trim(), email: guestEmail.value.trim() });
+    $('#interstitial-title').textContent = `Ready to join, ${guestName.value.trim()}?`;
+    screen('screen-interstitial');
+  });
+  $('#interstitial_join_btn').addEventListener('click', () => sim.requestJoin(guestName.value.trim(), media.mic, media.camera));
+  $('.el-dialog__close').addEventListener('click', () => {
+    $('#app-prompt').hidden = true;
+    sim.report('interstitial_dismissed', { which: 'app_prompt' });
+  });
+  $('#open-app').addEventListener('click', () => sim.launchDesktopApp(sim.links.app, 'app_prompt'));
+
   // Meeting controls.
-  const callMute = $('#screen-meeting [data-test="mute-button"]');
-  const callCamera = $('#screen-meeting [data-test="camera-button"]');
-  function syncCallButtons() {
-    setButton(callMute, sim.self.micOn, 'Mute', 'Unmute');
-    setButton(callCamera, sim.self.cameraOn, 'Stop video', 'Start video');
-  }
-  callMute.addEventListener('click', () => { sim.mediaChanged(!sim.self.micOn, sim.self.cameraOn); syncCallButtons(); });
-  callCamera.addEventListener('click', () => { sim.mediaChanged(sim.self.micOn, !sim.self.cameraOn); syncCallButtons(); });
   $('[data-test="call-leave-button"]').addEventListener('click', () => sim.leave());
   $('[data-test="participants-toggle-button"]').addEventListener('click', (e) => {
-    const panel = $('[data-test="participants-panel"]');
+    const panel = $('#screen-meeting .side');
     panel.hidden = !panel.hidden;
-    e.currentTarget.setAttribute('aria-pressed', String(!panel.hidden));
+    if (!panel.hidden) sim.report('participants_panel_opened', { trusted: e.isTrusted });
   });
 
   window.SimMeeting.open(skin).then((opened) => {
@@ -85,8 +128,14 @@
     const access = sim.config.access;
     if (access === 'sign_in_required') { sim.redirectToSignIn(); return; }
     if (access === 'invalid_meeting') { screen('screen-invalid'); return; }
-    syncPrejoin();
-    screen('screen-prejoin');
-    sim.report('prejoin_shown');
+    syncMedia();
+    if (framed) {
+      screen('screen-classic');
+    } else {
+      screen('screen-guest');
+      $('#app-prompt').hidden = !sim.options.app_prompt;
+    }
+    sim.report('prejoin_shown', { client: framed ? 'iframe' : 'main_page' });
+    askForDevices();
   }).catch(() => {});
 })();
