@@ -3,9 +3,10 @@ screen capture -> video segments. Data flows one way; results go out through cal
 session runners in `app/` turn them into changes of the session).
 
 Threads: one reader drains the audio source (the capture side only enqueues), the screen
-capture and the video encoder have their own, and the transcriber runs in its worker. A
-storage or capture failure ends recording (reported once, as a MediaError); a transcriber
-failure leaves the recording running ("degraded") and is logged.
+capture and the video encoder have their own, and the transcriber runs its VAD in a thread
+and its whisper passes on the process's shared pass scheduler. A storage or capture failure
+ends recording (reported once, as a MediaError); a transcriber failure leaves the recording
+running ("degraded") and is logged.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class PipelineConfig:
     screen_fps: float = 5.0
     screen_max_size: tuple[int, int] = (1280, 720)
     stats_interval: float = 1.0
+    vocabulary: tuple[str, ...] = ()  # names and terms whisper should spell right
 
 
 @dataclass
@@ -52,6 +54,10 @@ class PipelineCallbacks:
     first_audio: Callable[[], object] = lambda: None
     speech: Callable[[], None] = lambda: None   # someone is talking (for the silence timer)
     failed: Callable[[MediaError], object] = lambda error: None  # recording cannot go on
+    # seconds the live transcript is behind while that is more than usual (0: caught up)
+    behind: Callable[[float], None] = lambda seconds: None
+    # every session-time range (start, end) the live transcript left out, so far
+    skipped: Callable[[list[tuple[float, float]]], None] = lambda ranges: None
 
 
 @dataclass
@@ -121,7 +127,8 @@ class RecordingPipeline:
             self.cb.log("info", resolved.note)
         self._transcriber = StreamingTranscriber(
             resolved, language=self.config.language, speakers=self.speakers,
-            on_result=self._on_result, on_log=self.cb.log, device=self.config.device,
+            on_result=self._on_result, on_log=self.cb.log, on_behind=self.cb.behind,
+            on_skipped=self.cb.skipped, vocabulary=self.config.vocabulary, device=self.config.device,
             compute_type=self.config.compute_type)
         self._transcriber.start()
 

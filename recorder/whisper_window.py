@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -43,37 +44,70 @@ def utterance_view(model: Any) -> Any:
     return UtteranceWhisper(model) if isinstance(model, WhisperModel) else model
 
 
+# Two passes computing their log-mel features at once (numpy's threaded OpenBLAS, in the bot's
+# process with two sessions) were seen to hang both for good. The features take milliseconds
+# of a pass's time, so passes take turns for them.
+_FEATURES_LOCK = threading.Lock()
+
+
+class _FeaturesInTurn:
+    """faster-whisper's feature extractor, one call at a time across the process."""
+
+    def __init__(self, extractor: Any) -> None:
+        self._extractor = extractor
+
+    def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        with _FEATURES_LOCK:
+            return self._extractor(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._extractor, name)
+
+
 def _looping(segment: Any, options: dict[str, Any]) -> bool:
     threshold = options.get("compression_ratio_threshold") or 2.4
     return segment.compression_ratio > threshold
 
 
 class UtteranceWhisper:
-    """A shared WhisperModel, seen by one transcriber thread with its own encoder window."""
+    """A shared WhisperModel, seen by one transcriber with its own encoder window. Its passes
+    may run on several threads at once: each thread's window is its own."""
 
     def __init__(self, model: WhisperModel) -> None:
         # A shallow copy shares the loaded CTranslate2 model and tokenizer; only the encode
         # step (and the window it trims to) belongs to this view.
         self._view = copy.copy(model)
-        self._frames = FULL_WINDOW_FRAMES
+        self._window = threading.local()
         self.redone = 0  # decodes redone on the full window
         self._view.encode = types.MethodType(self._encode_window, self._view)
+        self._view.feature_extractor = _FeaturesInTurn(model.feature_extractor)
         self._full_encode = type(model).encode
+
+    @property
+    def _frames(self) -> int:
+        return getattr(self._window, "frames", FULL_WINDOW_FRAMES)
+
+    @_frames.setter
+    def _frames(self, frames: int) -> None:
+        self._window.frames = frames
 
     def transcribe(self, audio: np.ndarray, **options: Any) -> tuple[list[Any], Any]:
         """WhisperModel.transcribe, decoded at once while the window matches this audio.
 
         Without the long silence it was trained on, whisper sometimes repeats the utterance
-        instead of ending it; such a decode (whisper's own compression-ratio test) is done
-        again on the full 30 s window with the caller's temperature fallback.
+        instead of ending it. When the caller offers a temperature fallback and the decode
+        loops from its first segment on (whisper's own compression-ratio test), it is done
+        again on the full 30 s window with that fallback. A loop after good segments (often a
+        run of "." in the padding) is returned as it is: the caller drops looping segments.
         """
         self._frames = encoder_frames(len(audio) / SAMPLE_RATE)
+        temperatures = options.get("temperature", 0.0)
+        fallback = isinstance(temperatures, (list, tuple)) and len(temperatures) > 1
         if self._frames < FULL_WINDOW_FRAMES:
-            temperatures = options.get("temperature", 0.0)
             first = temperatures[0] if isinstance(temperatures, (list, tuple)) else temperatures
             segments, info = self._view.transcribe(audio, **{**options, "temperature": first})
             segments = list(segments)
-            if not any(_looping(s, options) for s in segments):
+            if not fallback or not segments or not _looping(segments[0], options):
                 return segments, info
             self.redone += 1
             self._frames = FULL_WINDOW_FRAMES
