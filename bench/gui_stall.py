@@ -5,7 +5,12 @@
   recording facts every second, a partial every second, a final every four seconds) into the
   open session page; the session is scripted, so the figure is the window's own work;
 - export: the three-hour meeting (about 5000 segments) is opened in the window and exported
-  in each of the six formats through the session page's Export button.
+  in each of the six formats through the session page's Export button;
+- hostile: a real bot session (QtWebEngine, page audio, recorder, faster-whisper) in the
+  window against the meeting simulator's `hostile` page, which spins a CPU core in a worker,
+  bursts on its own thread, loops alert/confirm/prompt, floods the console and the tap's
+  channel and opens pop-ups and downloads (resources/simulator/hostile/); and, as the baseline
+  it is held against, the same against the `default` page. Measured from admission to the end.
 
 A stall is a gap between ticks minus the 10 ms interval."""
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.figures import BenchResult, Figure, Mode, at_most, summarize
 from bench.long_meeting import long_meeting
@@ -40,6 +46,7 @@ from tests.fakes import (
 
 TICK_MS = 10
 MEET_LINK = "https://meet.google.com/abc-defg-hij"
+BOT_SESSION_TIMEOUT_S = 180.0
 
 
 class StallMeter:
@@ -132,7 +139,56 @@ def store_long_meeting() -> str:
     return session.session_id
 
 
-async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: float, folder: Path) -> None:
+class BotPages:
+    """The session runners of the bench's window: the scripted one, or the real bot for the
+    links it made on the meeting simulator."""
+
+    def __init__(self, sim: Any) -> None:
+        from app.composition import bot_runner_factory
+        from app.settings import Settings
+
+        self.sim = sim
+        self.meetings: set[str] = set()
+        self._bot = bot_runner_factory(Settings(segment_seconds=10),
+                                       trusted_certificates=frozenset({sim.cert_fingerprint}))
+
+    def link(self, scenario: str) -> str:
+        from app.links import parse_meeting_link
+
+        link = self.sim.example_link("google_meet", scenario=scenario)
+        self.meetings.add(parse_meeting_link(link).meeting_id)
+        return link
+
+    def runner(self, session: Any, link: Any) -> Any:
+        if link is not None and link.meeting_id in self.meetings:
+            return self._bot(session, link)
+        return ScriptedRunner(live_session_steps())
+
+
+async def bot_session(app, meter: StallMeter, pages: BotPages, scenario: str, phase: str) -> dict[str, Any]:
+    """One real bot session in the window, metered from admission to its end."""
+    from app.models import Status
+    from app.sessions import StartRequest
+
+    session = app.start_session(StartRequest(pages.link(scenario)))
+    sid = session.session_id
+    app.window.select_session(sid)
+    deadline = time.monotonic() + BOT_SESSION_TIMEOUT_S
+    while not (current := app.manager.get(sid)).is_terminal:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {scenario} bot session did not end within {BOT_SESSION_TIMEOUT_S:.0f} s")
+        if current.status in (Status.ACTIVE, Status.RECORDING, Status.LEAVING):
+            meter.enter(phase)
+        await asyncio.sleep(0.05)
+    meter.enter(None)
+    if current.status is not Status.COMPLETED:
+        raise RuntimeError(f"the {scenario} bot session failed: {current.error_code} {current.error_message}")
+    return {"scenario": scenario, "end_reason": current.metadata.get("end_reason"),
+            "log_lines": len(app.store.logs(sid)), "transcript_lines": len(app.store.transcripts(sid))}
+
+
+async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: float, folder: Path,
+                   pages: BotPages, sessions: list[dict[str, Any]]) -> None:
     from app.export import FORMATS
     from app.sessions import StartRequest
 
@@ -160,12 +216,20 @@ async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: floa
         if not (folder / "transcript.docx").is_file():
             raise RuntimeError("the window's export wrote no file")
         meter.enter(None)
+        for page in ("default", "hostile"):
+            sessions.append(await bot_session(app, meter, pages, page, f"{run}:{page}"))
+            await asyncio.sleep(0.5)
 
 
 def measure(mode: Mode) -> BenchResult:
     from recorder.bot.chromium import prepare_qtwebengine_environment
+    from recorder.simulator import MeetingSimulator
+    from recorder.simulator.hosts import host_resolver_rules
+    from recorder.simulator.testing import free_port
 
-    prepare_qtwebengine_environment(None)  # as ui.main does before the QApplication
+    # As ui.main does before the QApplication, plus the meeting simulator's host mapping.
+    port = free_port()
+    prepare_qtwebengine_environment(host_resolver_rules(port))
     defect = contain_none_reference_leak()
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -179,21 +243,31 @@ def measure(mode: Mode) -> BenchResult:
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    app = Application(runner_factory=lambda session, link: ScriptedRunner(live_session_steps()))
+    sim = MeetingSimulator(port=port).start()
+    pages = BotPages(sim)
+    sessions: list[dict[str, Any]] = []
+    app = Application(runner_factory=pages.runner)
     app.start()
     meter = StallMeter()
     try:
         with tempfile.TemporaryDirectory(prefix="mb-bench-gui-") as tmp:
-            loop.run_until_complete(scenario(app, meter, long_id, runs, live_s, Path(tmp)))
+            loop.run_until_complete(scenario(app, meter, long_id, runs, live_s, Path(tmp), pages, sessions))
     finally:
         meter.stop()
         loop.run_until_complete(app.shutdown())
+        sim.stop()
     live = [meter.worst(f"{r}:live") for r in range(runs)]
     export = [meter.worst(f"{r}:export") for r in range(runs)]
+    bot = [meter.worst(f"{r}:default") for r in range(runs)]
+    hostile = [meter.worst(f"{r}:hostile") for r in range(runs)]
     worst = [max(a, b) for a, b in zip(live, export)]
     details = {
         "qt_binding": defect,
         "runs": runs, "live_seconds_per_run": live_s,
+        "bot_sessions": sessions,
+        "bot_stall_p95_ms": {page: round(summarize(
+            [x for phase, v in meter.stalls.items() if phase.endswith(f":{page}") for x in v])["p95"], 2)
+            for page in ("default", "hostile")},
         "export_stall_ms_by_step": {step: round(max(meter.worst(f"{r}:export:{step}") for r in range(runs)), 1)
                                     for step in ["open", *FORMATS]},
         "live_tick_stall_p95_ms": round(summarize(
@@ -207,4 +281,8 @@ def measure(mode: Mode) -> BenchResult:
                f"{per_run} while a scripted session streams into the open page for {live_s:.0f} s"),
         Figure("gui_stall_export_ms", "ms", export, at_most(max=50.0),
                f"{per_run} opening the 3 h meeting and exporting it in six formats from the window"),
+        Figure("gui_stall_hostile_ms", "ms", hostile, at_most(max=50.0),
+               f"{per_run} while a real bot is in the simulator's hostile page (admission to end)"),
+        Figure("gui_stall_bot_ms", "ms", bot, (),
+               f"{per_run} the same with the default page: the baseline of gui_stall_hostile_ms"),
     ], details)

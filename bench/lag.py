@@ -36,15 +36,23 @@ class Heard:
 
 @dataclass
 class LagReport:
-    final_lags: list[float]  # heard_until -> the final holding the sentence's last word
+    # heard_until -> the final holding the sentence's last word; a sentence no final reached
+    # counts too, when the caller says when the results were taken: with the time it had
+    # waited by then (at least its lag)
+    final_lags: list[float]
     first_text_lags: list[float]  # heard_from -> the first result (partial or final) covering it
     missed: list[str]  # sentences whose end no final reached
+    censored: bool = False  # whether final_lags holds the missed sentences too
 
     def to_dict(self) -> dict:
-        return {"sentences": len(self.final_lags) + len(self.missed), "missed": self.missed}
+        spoken = len(self.final_lags) + (0 if self.censored else len(self.missed))
+        return {"sentences": spoken, "missed": self.missed}
 
 
-def measure_lags(utterances: list[Utterance], heard: list[Heard]) -> LagReport:
+def measure_lags(utterances: list[Utterance], heard: list[Heard], *, taken_at: float | None = None) -> LagReport:
+    """Lags of the sentences; `taken_at` is when the results were taken (monotonic clock):
+    a sentence still without a final then counts as waiting until that moment (without it,
+    such a sentence is only listed as missed)."""
     by_arrival = sorted(heard, key=lambda h: h.arrived)
     finals = [h for h in by_arrival if not h.partial]
     final_lags: list[float] = []
@@ -56,10 +64,12 @@ def measure_lags(utterances: list[Utterance], heard: list[Heard]) -> LagReport:
                       and h.end >= u.end - END_MARGIN and h.start <= u.end + START_SLACK), None)
         if final is None:
             missed.append(u.text)
+            if taken_at is not None:
+                final_lags.append(max(0.0, taken_at - u.heard_until))
         else:
             final_lags.append(final.arrived - u.heard_until)
         first = next((h for h in by_arrival if h.arrived >= u.heard_from
                       and h.end > u.start and h.start <= u.end + START_SLACK), None)
         if first is not None:
             first_text_lags.append(first.arrived - u.heard_from)
-    return LagReport(final_lags, first_text_lags, missed)
+    return LagReport(final_lags, first_text_lags, missed, censored=taken_at is not None)

@@ -53,7 +53,7 @@ class PipelineRun:
 
 
 class PipelineRunError(RuntimeError):
-    """The pipeline ended with an error code (storage, capture)."""
+    """The pipeline ended with a failure (storage, capture)."""
 
 
 def run_pipeline(audio: Path, folder: Path, *, transcribe: bool, screen: bool,
@@ -95,7 +95,7 @@ def run_pipeline(audio: Path, folder: Path, *, transcribe: bool, screen: bool,
     finish0 = time.monotonic()
     outcome = pipeline.finish()
     end = time.monotonic()
-    if outcome.error_code:
-        raise PipelineRunError(f"{outcome.error_code}: {outcome.error_message}")
+    if outcome.failure is not None:
+        raise PipelineRunError(f"{type(outcome.failure).__name__}: {outcome.failure.message}")
     return PipelineRun(clock, list(source.fed), results, time.process_time() - cpu0, end - wall0,
                        end - finish0, logs, transcription=pipeline.transcription_stats)
