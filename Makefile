@@ -11,7 +11,7 @@ test:
 	bash scripts/test.sh
 
 bench:
-	bash scripts/setup.sh && .venv/bin/python -m bench.run
+	bash scripts/bench_setup.sh && .venv/bin/python -m bench.run
 
 soak:
 	bash scripts/test.sh -m soak tests/e2e/test_e2e_sessions.py

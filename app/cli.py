@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from app import __version__, cli_api, cli_media
+from app import __version__, cli_api, cli_media, cli_packs, cli_refine
 from app.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, open_core, print_json, write_output
 from app.errors import MeetingBuddyError
 from app.models import Session
@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sessions_delete)
 
     cli_media.register(sub)
+    cli_refine.register(sub)
     cli_api.register(sub)
+    cli_packs.register(sub)
     return parser
 
 

@@ -77,6 +77,7 @@ async def _serve(args: argparse.Namespace, core: Core, token: str, stop: asyncio
     server = ApiServer(manager, token=token, host=args.host, port=port,
                        allow_remote=args.allow_remote)
     await server.start()
+    manager.refiner.follow_sessions(asyncio.get_running_loop())  # improve each transcript after its meeting
     print(f"Meeting Buddy API listening on {server.api_url} (Ctrl+C stops it)",
           file=sys.stderr, flush=True)
     waiting = [asyncio.ensure_future(server.wait()), asyncio.ensure_future(stop.wait())]
@@ -85,6 +86,7 @@ async def _serve(args: argparse.Namespace, core: Core, token: str, stop: asyncio
     finally:
         for task in waiting:
             task.cancel()
+        await manager.refiner.close()  # a pass cut short changes nothing
         await manager.stop_all()  # bots leave and transcripts are saved before exiting
         await server.stop()
 

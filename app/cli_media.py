@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--headless", action="store_true", help="no bot window; start Xvfb if needed")
     p.add_argument("--json-out", help="write {session, transcripts} to this file")
     p.add_argument("--bot-name", default="Meeting Buddy")
+    p.add_argument("--debug", action="store_true",
+                   help="show the bot's browser window; print where diagnostics were saved")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("join", help="send the bot into a real meeting and record it")
@@ -60,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bot-name")
     p.add_argument("--language")
     p.add_argument("--no-transcription", action="store_true")
-    p.add_argument("--debug", action="store_true", help="show the bot's browser window")
+    p.add_argument("--debug", action="store_true",
+                   help="show the bot's browser window; print where diagnostics were saved")
     p.add_argument("--headless", action="store_true", help="start Xvfb if there is no display")
     p.add_argument("--json-out")
     p.set_defaults(func=cmd_join)
@@ -222,6 +225,8 @@ def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
 
             session = run_until_signalled(loop, session_to_end)
             transcripts = [t.to_dict() for t in core.store.transcripts(session.session_id)]
+            if debug:
+                _print_diagnostics(core.manager.output_dir(session), session)
         finally:
             core.close()
     result = {"session": session.to_dict(), "transcripts": transcripts}
@@ -235,6 +240,12 @@ def run_bot_session(link: str, *, bot_name: str | None, language: str | None,
     return EXIT_OK if session.status is Status.COMPLETED else EXIT_FAILURE
 
 
+def _print_diagnostics(folder: Path, session: Session) -> None:
+    """Where the bot saved what it saw of the meeting page (failed joins, unknown screens)."""
+    for bundle in session.metadata.get("diagnostics") or ():
+        print(f"diagnostics saved: {folder / bundle}", file=sys.stderr, flush=True)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from recorder.simulator.server import MeetingSimulator
 
@@ -242,7 +253,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     simulator.start()
     try:
         return run_bot_session(simulator.example_link(args.platform), bot_name=args.bot_name,
-                               language="en", transcription=True, debug=False,
+                               language="en", transcription=True, debug=args.debug,
                                headless=args.headless, json_out=args.json_out,
                                simulator=simulator)
     finally:

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from app.folder_lock import DataFolderLock
 from app.paths import data_root
+from app.refine import RefineOptions
 from app.sessions import RunnerFactory, SessionManager
 from app.settings import Settings, load_settings
 from app.store import Store
@@ -33,6 +34,7 @@ def bot_runner_factory(settings: Settings, *,
     from app.runners.common import pipeline_config
 
     options = BotSessionOptions(pipeline=pipeline_config(settings), timers=leave_timers(settings),
+                                unexplained_after=settings.timers.unexplained_screen_s,
                                 trusted_certificates=trusted_certificates)
     return lambda session, link: BotSessionRunner(session, link, options)
 
@@ -78,6 +80,7 @@ def build_core(settings: Settings | None = None, *, own: bool,
     if own:
         lock.acquire()
     manager = SessionManager(store, runner_factory=runner_factory)
+    manager.refiner.options = RefineOptions.from_settings(settings)
     if lock.held:
         manager.recover_interrupted()
     return Core(settings, root, store, manager, lock)

@@ -63,6 +63,11 @@ _TEXTS: dict[str, ErrorText] = {
         "The bot was in the meeting but could not capture its sound.",
         "Try again; if it repeats, choose an audio device as the bot's audio in "
         "Settings > Recording."),
+    "REFINE_UNAVAILABLE": ErrorText(
+        "The transcript cannot be improved now",
+        "The after-meeting pass cannot run for this session right now: it is still recording, "
+        "another pass is running, or its recording has no audio.",
+        "Wait until the session has ended and the running pass has finished, then try again."),
     "STORAGE_ERROR": ErrorText(
         "Files could not be written",
         "Meeting Buddy could not write to its data folder (disk full, no permission, or a "

@@ -75,6 +75,14 @@ class SessionReadOnly(MeetingBuddyError):
     caller_error = True
 
 
+class RefineUnavailable(MeetingBuddyError):
+    """(ours) The transcript cannot be improved now: the session is still running, or it
+    holds no recorded audio."""
+
+    code = "REFINE_UNAVAILABLE"
+    caller_error = True
+
+
 class InternalError(MeetingBuddyError):
     code = "INTERNAL_ERROR"
 

@@ -273,12 +273,18 @@ def _txt(session: Session, segments: Sequence[TranscriptSegment]) -> str:
     return "\n".join(lines)
 
 
+def srt_text(text: str) -> str:
+    """SRT has no escapes: a cue's text must not read as a timing line or as the markup
+    (<b>, <i>, <font>) players interpret, so those characters are replaced by look-alikes."""
+    return text.replace("-->", "->").replace("<", "\u2039").replace(">", "\u203a")
+
+
 def _srt(session: Session, segments: Sequence[TranscriptSegment]) -> str:
     cues = []
     for number, segment in enumerate(_spoken(segments), start=1):
         start, end = _cue_ms(segment)
-        speaker, text = _speaker_of(segment), clean_text(segment.text)
-        line = f"{speaker}: {text}" if speaker else text
+        speaker, text = _speaker_of(segment), srt_text(clean_text(segment.text))
+        line = f"{srt_text(speaker)}: {text}" if speaker else text
         cues.append(f"{number}\n{_ms_timestamp(start, ',')} --> {_ms_timestamp(end, ',')}\n{line}\n")
     return "\n".join(cues)
 

@@ -12,13 +12,15 @@ import logging
 import math
 import shutil
 import threading
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, overload
 
 from app.errors import (
     IllegalTransition,
     MeetingBuddyError,
+    RefineUnavailable,
     SessionNotFound,
     SessionReadOnly,
     StorageError,
@@ -38,13 +40,19 @@ from app.models import (
     TranscriptSegment,
 )
 from app.paths import recording_dir, validate_id
-from app.store import Store
+from app.refine import Refiner, revision_name, transcript_revision
+from app.store import LIVE_REVISION, Store
 from app.timeutil import iso, iso_now, parse_iso, utc_now
 
 log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("info", "warning", "error")
 MAX_BOT_NAME = 100
+MAX_NAME = 200              # a participant's or speaker's name as stored and shown
+MAX_TRANSCRIPT_TEXT = 10_000
+MAX_LOG_MESSAGE = 2_000
+# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 @dataclass(frozen=True)
@@ -146,11 +154,20 @@ class SessionControl:
     def log(self, level: str, message: str, **details: Any) -> None:
         self._manager.log(self.session_id, level, message, **details)
 
+    def logs(self) -> list[LogEntry]:
+        """The session's log so far."""
+        return self._manager.store.logs(self.session_id)
+
     def recording(self, **stats: Any) -> None:
         self._manager._recording(self.session_id, stats)
 
     def metadata(self, **values: Any) -> None:
         self._manager._metadata(self.session_id, values)
+
+    def speaker(self, time: float, name: str | None) -> None:
+        """Who is speaking from session time `time` on (None: nobody), kept for the
+        after-meeting pass."""
+        self._manager._speaker(self.session_id, time, name)
 
 
 class SessionManager:
@@ -166,6 +183,7 @@ class SessionManager:
         self._lock = threading.RLock()
         self._controls: dict[str, SessionControl] = {}
         self._tasks: dict[str, asyncio.Task] = {}
+        self.refiner = Refiner(self)  # the after-meeting pass over finished sessions
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -325,6 +343,7 @@ class SessionManager:
         session = self.get(session_id)
         if self.store.session_origin(session_id)[0] is False and not session.is_terminal:
             await self.stop(session_id)
+        await self.refiner.stop(session_id)  # it reads the files about to go
         folder = self.output_dir(session)
         if folder.exists():
             try:
@@ -400,7 +419,9 @@ class SessionManager:
             self._transition(session_id, Status.COMPLETED, end_reason=end_reason)
 
     def _participant(self, session_id: str, name: str, event: str, is_bot: bool) -> None:
-        name = _clean(name)
+        name = clean_untrusted(name, MAX_NAME)
+        if not name:
+            return  # nothing printable left of it
         if event not in ("joined", "left"):
             raise ValueError(f"participant event must be joined or left, not {event!r}")
         timestamp = iso_now()
@@ -437,7 +458,10 @@ class SessionManager:
                     is_partial: bool, speaker: str | None, confidence: float | None,
                     language_code: str | None) -> None:
         session = self.get(session_id)
-        text, speaker = _clean(text), _clean(speaker) if speaker is not None else None
+        if not is_partial and session.is_terminal and transcript_revision(session) != LIVE_REVISION:
+            return  # a late live line must not slip into a transcript that replaced the live one
+        text = clean_untrusted(text, MAX_TRANSCRIPT_TEXT)
+        speaker = (clean_untrusted(speaker, MAX_NAME) or None) if speaker is not None else None
         language = language_code or session.transcription_language
         transcript_id = None
         if not is_partial:
@@ -454,7 +478,7 @@ class SessionManager:
     def log(self, session_id: str, level: str, message: str, **details: Any) -> None:
         if level not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {LOG_LEVELS}")
-        entry = LogEntry(session_id, level, _clean(message), details=details)
+        entry = LogEntry(session_id, level, clean_untrusted(message, MAX_LOG_MESSAGE), details=details)
         try:
             self.store.add_log(entry)
         except StorageError:
@@ -488,6 +512,70 @@ class SessionManager:
             session, _ = self._mutate(session_id, change)
             self._publish_session(session)
 
+    def _speaker(self, session_id: str, time: float, name: str | None) -> None:
+        name = (clean_untrusted(name, MAX_NAME) or None) if name is not None else None
+        self.store.add_speaker_change(session_id, float(time), name)
+
+    # -- transcript revisions (the after-meeting pass, app/refine.py) ----------------------
+
+    def replace_transcript(self, session_id: str, segments: list[TranscriptSegment],
+                           label: str) -> Session:
+        """The finished session's transcript becomes `segments`, atomically, as revision
+        `label` (metadata.transcript_revision); the transcript it replaces is kept to be
+        restored."""
+        if label == LIVE_REVISION:
+            raise ValueError("the live revision is written while the session runs")
+        cleaned = [replace(seg, text=clean_untrusted(seg.text, MAX_TRANSCRIPT_TEXT),
+                           speaker=(clean_untrusted(seg.speaker, MAX_NAME) or None)
+                           if seg.speaker is not None else None)
+                   for seg in segments]
+        with self._lock:
+            session = self._revisable(session_id)
+            outgoing = transcript_revision(session)
+            session.metadata["transcript_revision"] = label
+            session.touch()
+            self.store.replace_transcript(session, cleaned, label=label, outgoing=outgoing)
+            self._publish_revision(session, len(cleaned))
+        return session
+
+    def restore_transcript(self, session_id: str, label: str = LIVE_REVISION) -> Session:
+        """A kept revision becomes the session's transcript again (ValidationError when the
+        session keeps no such revision)."""
+        job = self.refiner.job(session_id)
+        if job is not None and job.active:
+            raise RefineUnavailable(f"The transcript of session {session_id} is being improved; cancel "
+                                    "that first")
+        with self._lock:
+            session = self._revisable(session_id)
+            if transcript_revision(session) == label:
+                return session
+            session.metadata["transcript_revision"] = label
+            session.touch()
+            count = self.store.restore_transcript(session, label)
+            self._publish_revision(session, count)
+        self.log(session_id, "info", f"The {revision_name(label)} transcript is shown again")
+        return session
+
+    def _revisable(self, session_id: str) -> Session:
+        session = self.get(session_id)
+        if self.store.session_origin(session_id)[0]:
+            raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; "
+                                  "change its transcript there")
+        if not session.is_terminal:
+            raise RefineUnavailable(f"Session {session_id} is still running: its transcript "
+                                    "can be replaced once it has ended")
+        return session
+
+    def _publish_revision(self, session: Session, segment_count: int) -> None:
+        self.bus.publish("transcript_revision", session.session_id, {
+            "session_id": session.session_id, "transcript_revision": transcript_revision(session),
+            "segment_count": segment_count, "timestamp": session.updated_at})
+        self._publish_session(session)
+
+    def publish_refine(self, session_id: str, data: dict[str, Any]) -> None:
+        """A state or progress report of the after-meeting pass (a `refine` event)."""
+        self.bus.publish("refine", session_id, {"session_id": session_id, **data})
+
     # -- publishing ------------------------------------------------------------------------
 
     def _publish_status(self, session: Session, previous: Status | None) -> None:
@@ -515,9 +603,17 @@ class ImportResult:
     outcome: ImportOutcome
 
 
-def _clean(text: str) -> str:
-    """Text from a web page may hold half of a surrogate pair, which SQLite and UTF-8 refuse."""
-    return text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else str(text)
+def clean_untrusted(text: object, limit: int) -> str:
+    """Text that came from a meeting page (names, page messages) made safe to store and show:
+    half surrogate pairs (SQLite and UTF-8 refuse them), control and format characters
+    (terminal escapes, NUL, bidi overrides, zero-width marks) removed, whitespace collapsed,
+    and at most `limit` characters (an ellipsis marks a cut)."""
+    value = text if isinstance(text, str) else str(text)
+    value = unicodedata.normalize("NFC", value.encode("utf-8", "replace").decode("utf-8"))
+    value = "".join(" " if ch in "\t\n\r" else ch for ch in value if ch in "\t\n\r"
+                    or unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
 def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from app.errors import ValidationError
 from app.models import DEFAULT_BOT_NAME
 from app.paths import config_dir
+from recorder.vocabulary import VocabularyError, clean_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,9 @@ class LeaveTimerSettings:
     silence_s: float = 1800.0
     silence_warmup_s: float = 1200.0
     max_duration_s: float = 4 * 3600.0
+    # Not a reason to leave: how long a meeting page may show a screen its selector pack
+    # does not explain before the bot saves diagnostics of it.
+    unexplained_screen_s: float = 30.0
 
 
 @dataclass
@@ -35,6 +39,13 @@ class Settings:
     model: str = "tiny.en"
     device: str = "cpu"            # cpu | cuda | auto
     compute_type: str = "int8"
+    # Names and terms whisper should spell right (products, people, jargon), in every
+    # session; a session adds its own in metadata.vocabulary.
+    vocabulary: list[str] = field(default_factory=list)
+    # The after-meeting pass (app/refine.py): on by default, with its own model ("auto":
+    # the best installed one that is fast enough, recorder/refine_models.py).
+    refine_after_session: bool = True
+    refine_model: str = "auto"
     data_dir: str | None = None    # None: the platform default (or MEETING_BUDDY_DATA_DIR)
     segment_seconds: float = 300.0
     screen_capture: bool = True
@@ -61,6 +72,13 @@ class Settings:
             raise ValidationError("api_port must be a TCP port", field="api_port")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValidationError("device must be cpu, cuda or auto", field="device")
+        try:
+            self.vocabulary = list(clean_vocabulary(self.vocabulary, strict=True))
+        except VocabularyError as exc:
+            raise ValidationError(str(exc), field="vocabulary") from exc
+        if not self.refine_model.strip():
+            raise ValidationError("refine_model must name a model, a model folder or auto",
+                                  field="refine_model")
         for f in fields(LeaveTimerSettings):
             if getattr(self.timers, f.name) <= 0:
                 raise ValidationError(f"{f.name} must be positive", field=f"timers.{f.name}")

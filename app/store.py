@@ -1,4 +1,5 @@
-"""SQLite store for sessions, final transcript segments, participant events and session logs.
+"""SQLite store for sessions, final transcript segments, participant events, session logs,
+speaker changes and kept transcript revisions.
 
 WAL mode, foreign keys on, schema versioned with `PRAGMA user_version`. The whole Session
 object is kept as JSON (every contract field survives as written) beside indexed columns for
@@ -12,12 +13,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.errors import StorageError, ValidationError
 from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
+from app.timeutil import iso_now
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX session_logs_session ON session_logs(session_id, id);
     """,
+    # The after-meeting pass replaces a transcript: what it replaced is kept as a revision
+    # (its segments as they were, ids included, as a JSON array) so it can be restored. Who
+    # spoke when is kept for that pass too.
+    """
+    CREATE TABLE transcript_revisions (
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        segment_count INTEGER NOT NULL,
+        segments TEXT NOT NULL,
+        PRIMARY KEY (session_id, label)
+    );
+    CREATE TABLE speaker_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        time REAL NOT NULL,
+        speaker TEXT
+    );
+    CREATE INDEX speaker_changes_session ON speaker_changes(session_id, time);
+    """,
 )
+
+LIVE_REVISION = "live"  # the transcript written while the session ran
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,13 @@ class SessionPage:
     data: list[Session]
     total_count: int
     has_more: bool
+
+
+@dataclass(frozen=True)
+class TranscriptRevision:
+    label: str  # "live" or "refined:<model>"
+    created_at: str
+    segment_count: int
 
 
 class Store:
@@ -137,13 +169,23 @@ class Store:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StorageError(
-                f"The database was written by a newer Meeting Buddy (schema {version}); "
-                "update the application")
-        for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {target}; COMMIT;")
+        # The version is read under the write lock: two processes opening a new data folder at
+        # once (the app starting while a command reads) migrate it once, not twice.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StorageError(
+                    f"The database was written by a newer Meeting Buddy (schema {version}); "
+                    "update the application")
+            for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -160,6 +202,23 @@ class Store:
                 return self._conn.execute(sql, tuple(params))
             except sqlite3.OperationalError as exc:
                 raise StorageError(f"Cannot write to the database: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing write; an interruption (Ctrl+C included) rolls it back."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"Cannot write to the database: {exc}") from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StorageError(f"Cannot write to the database: {exc}") from exc
+                raise
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -248,29 +307,22 @@ class Store:
                        origin: str) -> None:
         """A remote copy and its transcripts, written in one transaction."""
         segments = list(segments)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [s.transcript_id for s in segments]
-                for start in range(0, len(ids), 500):
-                    batch = ids[start:start + 500]
-                    clash = self._conn.execute(
-                        f"SELECT transcript_id FROM transcripts WHERE transcript_id IN "
-                        f"({','.join('?' * len(batch))}) AND session_id <> ?",
-                        [*batch, session.session_id]).fetchone()
-                    if clash:
-                        raise ValidationError(
-                            f"Transcript {clash[0]!r} belongs to another session",
-                            field="transcripts")
-                self.save_session(session, is_remote=True, remote_origin=origin)
-                self._conn.execute("DELETE FROM transcripts WHERE session_id = ?",
-                                   (session.session_id,))
-                for seg in segments:
-                    self.add_transcript(seg)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            ids = [s.transcript_id for s in segments]
+            for start in range(0, len(ids), 500):
+                batch = ids[start:start + 500]
+                clash = conn.execute(
+                    f"SELECT transcript_id FROM transcripts WHERE transcript_id IN "
+                    f"({','.join('?' * len(batch))}) AND session_id <> ?",
+                    [*batch, session.session_id]).fetchone()
+                if clash:
+                    raise ValidationError(
+                        f"Transcript {clash[0]!r} belongs to another session",
+                        field="transcripts")
+            self.save_session(session, is_remote=True, remote_origin=origin)
+            conn.execute("DELETE FROM transcripts WHERE session_id = ?", (session.session_id,))
+            for seg in segments:
+                self.add_transcript(seg)
 
     def transcripts(self, session_id: str, *, offset: int = 0, limit: int = -1) -> list[TranscriptSegment]:
         """A session's final segments in spoken order; `offset`/`limit` page through them
@@ -290,6 +342,80 @@ class Store:
         while batch := self.transcripts(session_id, offset=offset, limit=page):
             yield from batch
             offset += len(batch)
+
+    # -- transcript revisions ------------------------------------------------------------
+
+    def transcript_revisions(self, session_id: str) -> list[TranscriptRevision]:
+        """The transcripts kept for a session, the live one first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT label, created_at, segment_count FROM transcript_revisions WHERE session_id = ? "
+                "ORDER BY label <> ?, created_at", (session_id, LIVE_REVISION)).fetchall()
+        return [TranscriptRevision(r["label"], r["created_at"], r["segment_count"]) for r in rows]
+
+    def revision_transcripts(self, session_id: str, label: str) -> list[TranscriptSegment]:
+        """The segments of a kept revision in spoken order ([] when none is kept)."""
+        with self._lock:
+            row = self._conn.execute("SELECT segments FROM transcript_revisions WHERE session_id = ? AND label = ?",
+                                     (session_id, label)).fetchone()
+        return [TranscriptSegment(**segment) for segment in json.loads(row["segments"])] if row else []
+
+    def replace_transcript(self, session: Session, segments: Iterable[TranscriptSegment], *,
+                           label: str, outgoing: str) -> None:
+        """In one transaction: the current transcript (revision `outgoing`) is kept unless it
+        is kept already, `segments` become the transcript and revision `label` (replacing
+        any earlier non-live revision: the live one and the newest replacement are what is
+        kept), and `session` is saved."""
+        sid = session.session_id
+        with self._transaction() as conn:
+            if not self._has_revision(sid, outgoing):
+                self._keep_revision(sid, outgoing)
+            conn.execute("DELETE FROM transcript_revisions WHERE session_id = ? AND label <> ?",
+                         (sid, LIVE_REVISION))
+            conn.execute("DELETE FROM transcripts WHERE session_id = ?", (sid,))
+            for seg in segments:
+                self.add_transcript(seg)
+            self._keep_revision(sid, label)
+            self.save_session(session)
+
+    def restore_transcript(self, session: Session, label: str) -> int:
+        """In one transaction: revision `label` becomes the transcript again and `session` is
+        saved. Returns its number of segments; ValidationError when no such revision is kept."""
+        sid = session.session_id
+        with self._transaction() as conn:
+            if not self._has_revision(sid, label):
+                raise ValidationError(f"Session {sid} keeps no transcript revision {label!r}",
+                                      field="revision")
+            segments = self.revision_transcripts(sid, label)
+            conn.execute("DELETE FROM transcripts WHERE session_id = ?", (sid,))
+            for seg in segments:
+                self.add_transcript(seg)
+            self.save_session(session)
+        return len(segments)
+
+    def _has_revision(self, session_id: str, label: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM transcript_revisions WHERE session_id = ? AND label = ?",
+                                  (session_id, label)).fetchone() is not None
+
+    def _keep_revision(self, session_id: str, label: str) -> None:
+        """Keeps the session's transcript as it is now as revision `label`."""
+        segments = [seg.to_dict() for seg in self.transcripts(session_id)]
+        self._conn.execute(
+            "INSERT INTO transcript_revisions (session_id, label, created_at, segment_count, segments) "
+            "VALUES (?, ?, ?, ?, ?)", (session_id, label, iso_now(), len(segments), json.dumps(segments)))
+
+    # -- who spoke when --------------------------------------------------------------------
+
+    def add_speaker_change(self, session_id: str, time: float, speaker: str | None) -> None:
+        self._write("INSERT INTO speaker_changes (session_id, time, speaker) VALUES (?, ?, ?)",
+                    (session_id, time, speaker))
+
+    def speaker_changes(self, session_id: str) -> list[tuple[float, str | None]]:
+        """(session seconds, speaker or None for nobody) in the order they happened."""
+        with self._lock:
+            rows = self._conn.execute("SELECT time, speaker FROM speaker_changes WHERE session_id = ? "
+                                      "ORDER BY time, id", (session_id,)).fetchall()
+        return [(r["time"], r["speaker"]) for r in rows]
 
     # -- participants and logs -----------------------------------------------------------
 

@@ -26,10 +26,10 @@ class DropCounter:
         self._last_report = float("-inf")
         self._lock = threading.Lock()
 
-    def drop(self, reason: str = "queue full") -> None:
+    def drop(self, reason: str = "queue full", count: int = 1) -> None:
         with self._lock:
-            self.count += 1
-            self._unreported += 1
+            self.count += count
+            self._unreported += count
             now = time.monotonic()
             if now - self._last_report < self.interval:
                 return
@@ -37,11 +37,16 @@ class DropCounter:
             self._last_report = now
         self._emit(message)
 
-    def flush(self) -> None:
+    def reported_elsewhere(self) -> None:
+        """The caller has just reported one in its own words: the next summary waits an interval."""
+        with self._lock:
+            self._last_report = time.monotonic()
+
+    def flush(self, reason: str = "queue full") -> None:
         with self._lock:
             if not self._unreported:
                 return
-            message = self._take_message("queue full")
+            message = self._take_message(reason)
         self._emit(message)
 
     def _take_message(self, reason: str) -> str:

@@ -1,6 +1,7 @@
 """The one stand-in for the bot pipeline in tests and benchmarks: a session runner that plays
 a script of steps through the session's control (statuses, people, segment files, speech,
-log lines) with no browser and no audio. The real pipeline is exercised end to end in
+log lines) with no browser and no capture; `recorded_speech` writes real Ogg/Opus segment
+files of given audio, as the recorder does, for the after-meeting pass to read. The real pipeline is exercised end to end in
 tests/e2e and tests/recorder/test_bot.py; this one pins down everything around it (the
 session manager, the API, sync, the window) quickly and deterministically.
 
@@ -16,6 +17,8 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from app.models import Status
 from app.sessions import SessionControl
@@ -88,6 +91,30 @@ def segment_file(size: int = 64, name: str = "audio_0001.ogg") -> Step:
         (folder / name).write_bytes(b"OggS" + bytes(max(0, size - 4)))
         control.recording(segment_count=1, audio_file_count=1, video_file_count=0,
                           total_size_bytes=size)
+    return write
+
+
+def recorded_speech(audio: np.ndarray, *, start: float = 0.5, segment_seconds: float = 300.0,
+                    speakers: Iterable[tuple[float, str | None]] = ()) -> Step:
+    """Write `audio` (16 kHz mono float32) into the session's folder with the real segment
+    writer, from session time `start`, keeping what the session runners keep for the
+    after-meeting pass (where the audio begins, the segment length, speaker changes)."""
+    from app.refine import AUDIO_START_KEY, SEGMENT_SECONDS_KEY
+    from recorder.audio.base import AudioChunk
+    from recorder.segments import SegmentWriter
+
+    def write(control: SessionControl) -> None:
+        writer = SegmentWriter(control.output_dir, rotate_seconds=segment_seconds, video=False)
+        control.metadata(**{AUDIO_START_KEY: start, SEGMENT_SECONDS_KEY: segment_seconds})
+        step = 1600
+        for offset in range(0, len(audio), step):
+            writer.write_audio(AudioChunk(audio[offset:offset + step], start + offset / 16000))
+        writer.close()
+        for time, name in speakers:
+            control.speaker(time, name)
+        stats = writer.stats()
+        control.recording(segment_count=stats.segment_count, audio_file_count=stats.audio_file_count,
+                          video_file_count=0, total_size_bytes=stats.total_size_bytes)
     return write
 
 

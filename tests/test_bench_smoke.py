@@ -88,3 +88,121 @@ def test_lag_is_counted_to_the_final_that_reaches_the_sentence_end():
     assert report.final_lags == pytest.approx([13.0 - 12.1, 17.6 - 16.1])
     assert report.first_text_lags == pytest.approx([11.5 - 10.1, 15.5 - 14.1])
     assert measure_lags([Utterance("third", 20.0, 22.0, 20.0, 22.0)], heard).missed == ["third"]
+
+
+# --- side by side with the peers (bench/peers.py) -------------------------------------------
+
+def test_peers_smoke_runs_every_tool_or_says_why(tmp_path):
+    """Our pipeline goes through the peers harness end to end; each peer either runs or is
+    reported with the reason instead of numbers (not installed only where it is not)."""
+    from bench.peer_contenders import CONTENDERS, OURS
+
+    out = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--smoke", "--only", "peers", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=420, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    bench = json.loads(out.read_text())["benchmarks"]["peers"]
+    assert bench["status"] == "ok", bench["error"]
+    details, figures = bench["details"], {f["name"]: f for f in bench["figures"]}
+    assert list(details["tools"]) == [c.name for c in CONTENDERS]
+    ours = details["tools"][OURS]
+    assert ours["status"] == "ok", ours.get("reason")
+    assert figures[f"{OURS}_final_lag_s"]["n"] >= 1 and figures[f"{OURS}_wer"]["n"] == 1
+    assert ours["cpu_seconds"] > 0 and ours["peak_rss_mb"] > 50 and ours["final_text"]
+    for contender in CONTENDERS[1:]:
+        tool = details["tools"][contender.name]
+        if contender.version() is None:
+            assert tool["status"] == "unavailable" and "not installed" in tool["reason"], tool
+        elif tool["status"] == "ok":
+            assert figures[f"{contender.name}_cpu_per_audio_s"]["n"] == 1
+            assert figures[f"{contender.name}_peak_rss_mb"]["median"] > 0
+        else:
+            assert tool["status"] == "unavailable" and tool["reason"], tool
+            assert f"{contender.name}_wer" not in figures  # a reason instead of a number
+            assert tool["reason"] in details["side_by_side"]
+    for key, entry in details["vs_best_peer"].items():
+        if entry["ratio"] is not None:
+            assert figures[f"vs_best_peer_{key}"]["median"] == pytest.approx(entry["ours"] / entry["best"])
+        else:
+            assert entry["why"], key
+    assert "| final-line lag p50 (s) |" in details["side_by_side"]
+    assert "vs_best_peer_" in done.stdout or not any(e["ratio"] for e in details["vs_best_peer"].values())
+
+
+def _figures(**tools):
+    from bench.peers import Figure
+
+    made = {}
+    for tool, values in tools.items():
+        for figure, samples in values.items():
+            made[f"{tool}_{figure}"] = Figure(f"{tool}_{figure}", "-", samples)
+    return made
+
+
+def test_vs_best_peer_divides_ours_by_the_lowest_peer_and_says_why_not():
+    from bench.peers import compare, comparison_figures
+
+    tools = {"meeting_buddy": {"label": "Meeting Buddy", "status": "ok"},
+             "fast": {"label": "Fast", "status": "ok"},
+             "slow": {"label": "Slow", "status": "ok"},
+             "broken": {"label": "Broken", "status": "unavailable", "reason": "download refused"}}
+    figures = _figures(meeting_buddy={"final_lag_s": [1.0, 2.0, 3.0], "cpu_per_audio_s": [0.4], "wer": [0.1]},
+                       fast={"final_lag_s": [0.5, 1.0, 1.5], "cpu_per_audio_s": [0.8], "wer": [0.0]},
+                       slow={"final_lag_s": [4.0, 5.0, 6.0], "cpu_per_audio_s": [0.2]})
+    comparison = compare(figures, tools)
+    assert comparison["final_lag_p50_s"]["best_peer"] == "fast"
+    assert comparison["final_lag_p50_s"]["ratio"] == pytest.approx(2.0 / 1.0)  # ours behind: above 1
+    assert comparison["cpu_per_audio_s"]["best_peer"] == "slow"
+    assert comparison["cpu_per_audio_s"]["ratio"] == pytest.approx(0.4 / 0.2)
+    assert comparison["wer"]["ratio"] is None and "is 0" in comparison["wer"]["why"]
+    assert comparison["peak_rss_mb"]["ratio"] is None and "no peak_rss_mb" in comparison["peak_rss_mb"]["why"]
+    named = {f.name: f for f in comparison_figures(comparison, tools)}
+    assert named["vs_best_peer_final_lag_p50_s"].samples == [pytest.approx(2.0)]
+    assert "vs_best_peer_wer" not in named and "Fast" in named["vs_best_peer_final_lag_p50_s"].note
+
+    no_peer = compare(figures, {"meeting_buddy": tools["meeting_buddy"], "broken": tools["broken"]})
+    assert no_peer["final_lag_p50_s"]["ratio"] is None
+    assert "Broken: download refused" in no_peer["final_lag_p50_s"]["why"]
+
+
+def test_a_tool_that_reaches_for_a_download_is_refused_with_the_host_named():
+    from bench.offline_guard import is_local
+    from bench.peer_process import why
+
+    assert is_local("127.0.0.1") and is_local("localhost") and is_local("::1") and is_local(None)
+    assert not is_local("huggingface.co") and not is_local("8.8.8.8")
+    script = ("import urllib.request\n"
+              "from bench.offline_guard import refuse_downloads\n"
+              "refuse_downloads()\n"
+              "urllib.request.urlopen('https://example.com/model.pt', timeout=5)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode != 0 and "download refused: tried to reach example.com" in done.stderr
+
+    import urllib.error
+
+    from bench.offline_guard import DownloadRefused
+    try:
+        try:
+            raise DownloadRefused("download refused: tried to reach weights.example")
+        except DownloadRefused as refused:
+            raise urllib.error.URLError(refused) from None
+    except urllib.error.URLError as wrapped:
+        assert why(wrapped).startswith("download refused: tried to reach weights.example")
+    assert why(ImportError("No module named 'torch'")) == "ImportError: No module named 'torch'"
+
+
+def test_the_speech_is_cut_into_parts_of_whole_sentences_between_them(tmp_path):
+    from bench.peer_audio import split_speech
+    from bench.speech_script import build_speech_file
+
+    speech = build_speech_file(tmp_path / "speech.wav", 12)
+    parts = split_speech(speech, 2, drain=3.0)
+    assert [s.text for p in parts for s in p.sentences] == [s.text for s in speech.sentences]
+    assert sum(p.duration for p in parts) == pytest.approx(speech.duration + 2 * 3.0, abs=1e-3)
+    first, second = parts
+    assert first.sentences[0].start == speech.sentences[0].start  # the first part starts where the file does
+    cut = (speech.sentences[len(first.sentences) - 1].end + speech.sentences[len(first.sentences)].start) / 2
+    assert second.sentences[0].start == pytest.approx(speech.sentences[len(first.sentences)].start - cut)
+    for part in parts:  # every sentence whole inside its part, the silence after the last one
+        assert 0 < part.sentences[0].start and part.sentences[-1].end <= part.duration - 3.0

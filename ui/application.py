@@ -22,6 +22,7 @@ from app.events import SessionEvent
 from app.links import MeetingLink, parse_meeting_link
 from app.models import Session
 from app.qt_workarounds import keep_singletons_alive
+from app.refine import RefineOptions
 from app.sessions import RunnerFactory, SessionRunner, StartRequest
 from app.settings import Settings, load_settings, save_settings
 from app.single_instance import InstanceServer
@@ -129,6 +130,8 @@ class Application(QObject):
         if show:
             self.window.show()
         self.spawn(self.services.apply(self.settings), "Starting the local services")
+        if self.owns_data_folder:
+            self.manager.refiner.follow_sessions(asyncio.get_event_loop())
 
     def request_quit(self, *, confirm: bool = True) -> bool:
         """Quit; running sessions stop gracefully first. Asks first when one is running."""
@@ -158,6 +161,7 @@ class Application(QObject):
         self.closed = True
         if self.live_sessions():
             self.notice.emit("Stopping running sessions…")
+        await self.manager.refiner.close()  # a pass cut short changes nothing
         await self.manager.stop_all()
         await self.services.stop()
         if self.instance is not None:
@@ -271,6 +275,7 @@ class Application(QObject):
         save_settings(settings)
         self.settings = settings
         self.core.settings = settings
+        self.manager.refiner.options = RefineOptions.from_settings(settings)
         self.settingsChanged.emit(settings)
         self.spawn(self.services.apply(settings), "Applying the settings")
 

@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
 
         self.form = NewSessionForm(app.settings)
         self.sessions = SessionsList(app.store)
-        self.page = SessionPage(app.store, app.folder_of)
+        self.page = SessionPage(app.store, app.folder_of, refine_job_of=app.manager.refiner.job)
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -84,6 +84,9 @@ class MainWindow(QMainWindow):
         self.page.stopRequested.connect(app.stop_session)
         self.page.exportRequested.connect(self._export)
         self.page.deleteRequested.connect(self._delete)
+        self.page.refineRequested.connect(self._refine)
+        self.page.refineCancelRequested.connect(lambda sid: app.manager.refiner.cancel(sid))
+        self.page.restoreRequested.connect(self._restore)
         app.events.received.connect(self._on_event)
         app.sessionStarted.connect(self._started)
         app.sessionDeleted.connect(self._deleted)
@@ -176,6 +179,19 @@ class MainWindow(QMainWindow):
         remember_export_folder(self.app, target)
         self.statusBar().showMessage(f"Transcript saved to {target}", 15000)
         self.exportFinished.emit(str(target))
+
+    def _refine(self, session_id: str) -> None:
+        """The after-meeting pass runs off the GUI thread; the page follows its events."""
+        try:
+            self.app.manager.refiner.start(session_id)
+        except MeetingBuddyError as exc:
+            self.statusBar().showMessage(f"The transcript cannot be improved: {exc.message}", 15000)
+
+    def _restore(self, session_id: str, label: str) -> None:
+        try:
+            self.app.manager.restore_transcript(session_id, label)
+        except MeetingBuddyError as exc:
+            self.statusBar().showMessage(f"That transcript cannot be shown: {exc.message}", 15000)
 
     def _delete(self, session_id: str) -> None:
         session = self.app.store.get_session(session_id)

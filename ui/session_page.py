@@ -9,12 +9,16 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from app.diagnostics import bundles
 from app.error_texts import session_outcome
 from app.events import SessionEvent
 from app.models import Session, Status
+from app.refine import RefineJob, transcript_revision
+from app.runners.common import LIVE_BEHIND_KEY
 from app.store import Store
 from ui.formatting import local_time, meeting_title
 from ui.headings import heading
@@ -23,6 +27,7 @@ from ui.languages import language_name
 from ui.log_view import LogView
 from ui.participants_view import ParticipantsView
 from ui.recording_view import RecordingView
+from ui.refine_panel import RefinePanel
 from ui.status_badge import StatusBadge
 from ui.transcript_view import TranscriptView
 
@@ -32,19 +37,27 @@ _BANNER_STYLES = {
     "note": "background: rgba(31, 111, 209, 0.10); border: 1px solid rgba(31, 111, 209, 0.4);",
 }
 
+_DIAGNOSTICS_TIP = ("What the bot saw of the meeting page: a picture, the page and the log, without "
+                    "passcodes. Send it to the maintainers when the bot got stuck.")
+
 
 class SessionPage(QWidget):
     stopRequested = Signal(str)
     exportRequested = Signal(str)
     deleteRequested = Signal(str)
+    refineRequested = Signal(str)           # improve the transcript after the meeting
+    refineCancelRequested = Signal(str)
+    restoreRequested = Signal(str, str)     # session id, the label of a kept transcript
 
     TRANSCRIPT, PARTICIPANTS, LOG, RECORDING = range(4)
 
     def __init__(self, store: Store, folder_of: Callable[[Session], Path],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 refine_job_of: Callable[[str], RefineJob | None] = lambda session_id: None) -> None:
         super().__init__(parent)
         self.store = store
         self._folder_of = folder_of
+        self._refine_job_of = refine_job_of
         self.session: Session | None = None
 
         self.platform_label = QLabel()
@@ -57,6 +70,9 @@ class SessionPage(QWidget):
         self.export_button.setToolTip("Save the transcript as text, subtitles, JSON, Markdown or Word")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the session, its transcript and its files")
+        self.diagnostics_button = QPushButton("Open diagnostics")
+        self.diagnostics_button.hide()
+        self.refine = RefinePanel()
         self.facts = QLabel()
         self.facts.setStyleSheet("color: #8a8d93;")
         self.facts.setWordWrap(True)
@@ -83,7 +99,8 @@ class SessionPage(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.badge)
         top.addSpacing(12)
-        for button in (self.stop_button, self.export_button, self.delete_button):
+        for button in (self.diagnostics_button, self.stop_button, self.refine.button, self.export_button,
+                       self.delete_button):
             top.addWidget(button)
         header = QFrame()
         header_layout = QVBoxLayout(header)
@@ -91,6 +108,7 @@ class SessionPage(QWidget):
         header_layout.addLayout(top)
         header_layout.addWidget(self.facts)
         header_layout.addWidget(self.banner)
+        header_layout.addWidget(self.refine)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -100,6 +118,11 @@ class SessionPage(QWidget):
         self.stop_button.clicked.connect(lambda: self._request(self.stopRequested))
         self.export_button.clicked.connect(lambda: self._request(self.exportRequested))
         self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
+        self.diagnostics_button.clicked.connect(self.open_diagnostics)
+        self.refine.requested.connect(lambda: self._request(self.refineRequested))
+        self.refine.cancelRequested.connect(lambda: self._request(self.refineCancelRequested))
+        self.refine.restoreRequested.connect(
+            lambda label: self.session is not None and self.restoreRequested.emit(self.session.session_id, label))
 
     @property
     def session_id(self) -> str | None:
@@ -118,10 +141,15 @@ class SessionPage(QWidget):
             self.session = None
             return False
         self.session = session
-        self.transcript.set_segments(self.store.iter_transcripts(session_id), self._placeholder(session))
+        self._load_transcript(session)
         self.log.set_entries(self.store.logs(session_id))
+        self.refine.reset()
         self._show(session)
         return True
+
+    def _load_transcript(self, session: Session) -> None:
+        self.transcript.set_segments(self.store.iter_transcripts(session.session_id), self._placeholder(session))
+        self.transcript.set_revision(transcript_revision(session))
 
     def apply_event(self, event: SessionEvent) -> None:
         if self.session is None or event.session_id != self.session.session_id:
@@ -132,6 +160,10 @@ class SessionPage(QWidget):
             self.transcript.add_event(event.data)
         elif event.kind == "log":
             self.log.add_event(event.data)
+        elif event.kind == "refine":
+            self.refine.apply_event(event.data)
+        elif event.kind == "transcript_revision":
+            self._load_transcript(self.store.get_session(event.session_id) or self.session)
 
     def _placeholder(self, session: Session) -> str:
         if not session.transcription_enabled:
@@ -157,6 +189,44 @@ class SessionPage(QWidget):
                              if not session.is_terminal else "Participants")
         self.recording.show_session(session, self._folder_of(session))
         self.transcript.text.setPlaceholderText(self._placeholder(session))
+        self.transcript.set_behind(None if session.is_terminal else session.metadata.get(LIVE_BEHIND_KEY))
+        self._show_diagnostics_button(session)
+        self._show_refine(session)
+
+    # -- the after-meeting pass ------------------------------------------------------------------
+
+    def _show_refine(self, session: Session) -> None:
+        """"Improve transcript" for a finished session recorded here with audio on disk."""
+        sid = session.session_id
+        refinable = (session.is_terminal and not self.store.session_origin(sid)[0]
+                     and any(self._folder_of(session).glob("audio_*.ogg")))
+        self.refine.show_session(refinable=refinable, current=transcript_revision(session),
+                                 kept=self.store.transcript_revisions(sid) if refinable else [],
+                                 job=self._refine_job_of(sid))
+
+    # -- diagnostics ---------------------------------------------------------------------------
+
+    def _show_diagnostics_button(self, session: Session) -> None:
+        """Shown for a failed session and for one with diagnostics; usable once a bundle is on
+        disk (a session that failed before its page opened has none)."""
+        shown = session.status is Status.FAILED or bool(session.metadata.get("diagnostics"))
+        self.diagnostics_button.setVisible(shown)
+        if shown:
+            saved = self.newest_diagnostics() is not None
+            self.diagnostics_button.setEnabled(saved)
+            self.diagnostics_button.setToolTip(_DIAGNOSTICS_TIP if saved else "No diagnostics were saved "
+                                                                               "for this session")
+
+    def newest_diagnostics(self) -> Path | None:
+        if self.session is None:
+            return None
+        found = bundles(self._folder_of(self.session))
+        return found[-1] if found else None
+
+    def open_diagnostics(self) -> None:
+        bundle = self.newest_diagnostics()
+        if bundle is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(bundle)))
 
     def _show_banner(self, session: Session) -> None:
         outcome = session_outcome(session)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.errors import MeetingBuddyError, ValidationError
 from app.paths import data_root
 from app.settings import LeaveTimerSettings, Settings
+from recorder.vocabulary import split_terms
 from ui.new_session_form import language_combo
 from ui.prefs import THEMES
 
@@ -50,9 +52,11 @@ TIMERS = (
     ("silence_warmup_s", "Count silence only after the first", "min", 60),
     ("max_duration_s", "Leave after at most", "min", 60),
 )
+# Shown beside the leave timers, though the bot stays: it only saves what it saw.
+DIAGNOSTICS_TIMER = ("unexplained_screen_s", "Save diagnostics of an unknown screen after", "s", 1)
 
 # Which tab holds the field a ValidationError names.
-_FIELD_TABS = {"bot_name": 0, "data_dir": 0, "device": 1, "segment_seconds": 2,
+_FIELD_TABS = {"bot_name": 0, "data_dir": 0, "device": 1, "refine_model": 1, "vocabulary": 1, "segment_seconds": 2,
                "screen_fps": 2, "api_port": 4, "remote_url": 4}
 
 
@@ -166,9 +170,43 @@ class SettingsDialog(QDialog):
         form.addRow("", _note("int8 on the CPU is fast and small; float16 suits a GPU. "
                               "English-only models (.en) are swapped for a multilingual one "
                               "when a session is in another language."))
+        self._vocabulary_rows(form, s)
+        self._refine_rows(form, s)
         self.model.currentIndexChanged.connect(lambda _: self._show_model_state())
         self._show_model_state()
         return page
+
+    def _vocabulary_rows(self, form: QFormLayout, s: Settings) -> None:
+        self.vocabulary = QPlainTextEdit("\n".join(s.vocabulary))
+        self.vocabulary.setPlaceholderText("Zorblax Quintara\nAnna Kowalczyk\nOKR")
+        self.vocabulary.setFixedHeight(90)
+        form.addRow("Names and terms", self.vocabulary)
+        form.addRow("", _note("One per line: product names, people, customers, jargon. Whisper is "
+                              "given them in every session, live and after the meeting, so it spells "
+                              "them right. A session started through the API can add its own "
+                              "(metadata.vocabulary)."))
+
+    def _refine_rows(self, form: QFormLayout, s: Settings) -> None:
+        """The after-meeting pass: on or off, and its own model."""
+        from recorder.refine_models import AUTO, choose_refine_model
+
+        self.refine_after = QCheckBox("Improve the transcript after each meeting")
+        self.refine_after.setChecked(s.refine_after_session)
+        self.refine_model = QComboBox()
+        auto = choose_refine_model(s.language, self._model_states.values())
+        self.refine_model.addItem(f"Automatic (now {auto})", AUTO)
+        for state in self._model_states.values():
+            self.refine_model.addItem(f"{state.name}  ({'installed' if state.installed else 'not installed'})",
+                                      state.name)
+        if self.refine_model.findData(s.refine_model) < 0:
+            self.refine_model.addItem(s.refine_model, s.refine_model)
+        _select(self.refine_model, s.refine_model)
+        form.addRow("", self.refine_after)
+        form.addRow("Model after the meeting", self.refine_model)
+        form.addRow("", _note("Once a meeting has ended its recording is transcribed again, whole "
+                              "passages at a time, which is more accurate than live; the live "
+                              "transcript is kept. Automatic picks the most accurate installed model "
+                              "that does an hour of meeting within 20 minutes on two cores."))
 
     def _recording_tab(self, s: Settings) -> QWidget:
         page, form = _form_page()
@@ -231,17 +269,26 @@ class SettingsDialog(QDialog):
     def _meeting_tab(self, s: Settings) -> QWidget:
         page, form = _form_page()
         self.timers: dict[str, tuple[QDoubleSpinBox, int]] = {}
-        for name, label, unit, scale in TIMERS:
-            spin = QDoubleSpinBox()
-            spin.setDecimals(1 if scale == 60 else 0)
-            spin.setRange(0.1 if scale == 60 else 1, 24 * 60 if scale == 60 else 24 * 3600)
-            spin.setSuffix(f" {unit}")
-            spin.setValue(getattr(s.timers, name) / scale)
-            self.timers[name] = (spin, scale)
-            form.addRow(label, _compact(spin))
+        for timer in TIMERS:
+            self._timer_row(form, s, *timer)
         form.addRow("", _note("The bot leaves by itself when one of these happens; the "
                               "recording and transcript are kept."))
+        self._timer_row(form, s, *DIAGNOSTICS_TIMER)
+        form.addRow("", _note("When a join fails, the bot saves what it saw in the session's "
+                              "folder: a picture of the page, the page without passcodes, and the "
+                              "log (Open diagnostics on the session's page). It does the same, and "
+                              "carries on, when the page shows a screen it does not recognise for "
+                              "this long."))
         return page
+
+    def _timer_row(self, form: QFormLayout, s: Settings, name: str, label: str, unit: str, scale: int) -> None:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(1 if scale == 60 else 0)
+        spin.setRange(0.1 if scale == 60 else 1, 24 * 60 if scale == 60 else 24 * 3600)
+        spin.setSuffix(f" {unit}")
+        spin.setValue(getattr(s.timers, name) / scale)
+        self.timers[name] = (spin, scale)
+        form.addRow(label, _compact(spin))
 
     def _api_tab(self, s: Settings) -> QWidget:
         page, form = _form_page()
@@ -357,6 +404,9 @@ class SettingsDialog(QDialog):
             model=self.model.currentData(),
             device=self.device.currentData(),
             compute_type=self.compute_type.currentData(),
+            vocabulary=split_terms(self.vocabulary.toPlainText()),
+            refine_after_session=self.refine_after.isChecked(),
+            refine_model=self.refine_model.currentData(),
             data_dir=self.data_dir.text().strip() or None,
             segment_seconds=float(self.segment_seconds.value()),
             screen_capture=self.screen_capture.isChecked(),

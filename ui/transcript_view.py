@@ -36,12 +36,23 @@ class TranscriptView(QWidget):
         self.match_label.setStyleSheet("color: #8a8d93;")
         self.follow_button = QPushButton("Jump to latest ↓")
         self.follow_button.hide()
+        self.revision_label = QLabel()  # says when the transcript is not the live one
+        self.revision_label.setStyleSheet("color: #2e7d32; font-weight: 600;")
+        self.revision_label.hide()
+        self.behind_label = QLabel()  # says when the live transcript is running behind
+        self.behind_label.setStyleSheet("color: #b45309; font-weight: 600;")
+        self.behind_label.setToolTip("Transcription is catching up: partial lines pause until it has. "
+                                     "Whatever the live transcript leaves out is transcribed after the "
+                                     "meeting.")
+        self.behind_label.hide()
         self.text = QTextEdit()
         self.text.setReadOnly(True)
         self.text.setUndoRedoEnabled(False)
         self.text.document().setDocumentMargin(10)
 
         bar = QHBoxLayout()
+        bar.addWidget(self.revision_label)
+        bar.addWidget(self.behind_label)
         bar.addWidget(self.search_edit, 1)
         bar.addWidget(self.match_label)
         bar.addWidget(self.follow_button)
@@ -127,6 +138,28 @@ class TranscriptView(QWidget):
         else:
             self._append_final(data["transcript_id"], data["start_time"], data.get("speaker"), data["text"])
         self._after_change()
+
+    def set_revision(self, label: str) -> None:
+        """Marks a transcript that replaced the live one ("refined:<model>")."""
+        kind, _, model = label.partition(":")
+        refined = kind == "refined"
+        self.revision_label.setVisible(refined)
+        if refined:
+            self.revision_label.setText(f"✓ Improved after the meeting ({model})")
+            self.revision_label.setToolTip("The recording was transcribed again after the meeting. The live "
+                                           "transcript is kept: Improve transcript ▸ Show the live transcript.")
+
+    def set_behind(self, seconds: float | None) -> None:
+        """Shows how far the live transcript is behind the meeting (hidden when it is not)."""
+        behind = bool(seconds and seconds > 0)
+        self.behind_label.setVisible(behind)
+        if behind:
+            self.behind_label.setText(f"⏱ Live transcript {seconds:.0f} s behind")
+
+    @property
+    def revision(self) -> str | None:
+        """The marker's text, None for the live transcript."""
+        return self.revision_label.text() if not self.revision_label.isHidden() else None
 
     @property
     def partial_text(self) -> str:

@@ -1,12 +1,13 @@
-"""Session endpoints: start, list, show, stop, purge, transcripts, export, import."""
+"""Session endpoints: start, list, show, stop, purge, transcripts, export, import, diagnostics."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.errors import error_responses
 from app.api.schemas import (
+    DiagnosticsOut,
     FormatName,
     ImportBody,
     PlatformName,
@@ -16,6 +17,7 @@ from app.api.schemas import (
     StatusName,
     TranscriptOut,
 )
+from app.diagnostics import read_summaries, zip_bundles
 from app.errors import SessionNotFound, ValidationError
 from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session, TranscriptSegment
@@ -128,6 +130,25 @@ async def export(session_id: str, manager: Manager,
     data = await off_loop(export_transcript, session, segments, fmt)
     return Response(data, media_type=FORMATS[fmt].content_type, headers={
         "Content-Disposition": f'attachment; filename="{export_filename(session, fmt)}"'})
+
+
+@router.get("/sessions/{session_id}/diagnostics", response_model=DiagnosticsOut,
+            summary="What the bot saw when a join failed or a screen was unknown",
+            responses={200: {"description": "The bundles' summaries, or with format=zip all bundles "
+                                            "as one zip file",
+                             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                       **error_responses(404, 422)})
+async def diagnostics(session_id: str, manager: Manager,
+                      fmt: Annotated[Literal["json", "zip"], Query(alias="format")] = "json") -> Any:
+    """Each bundle holds screenshot.png, page.html, landmarks.json and log.txt, passcodes and
+    tokens removed."""
+    session = load_session(manager, session_id)
+    folder = manager.output_dir(session)
+    if fmt == "zip":
+        data = await off_loop(zip_bundles, folder)
+        return Response(data, media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="{session.session_id}-diagnostics.zip"'})
+    return {"session_id": session.session_id, "bundles": await off_loop(read_summaries, folder)}
 
 
 @router.put("/sessions/{session_id}", response_model=SessionOut,

@@ -6,7 +6,10 @@ JSON. A participant joining or leaving goes out as a `status` event carrying
 happened for the keepalive interval. When the session reaches completed or failed, a
 `close` event `{"reason": "session_ended"}` ends the stream. `Last-Event-ID` replays, from
 the bus history, every event after that id (`0`: all the history kept); a stream opened on
-a finished session without it sends `close` at once.
+a finished session without it sends `close` at once — unless the after-meeting pass
+(app/refine.py) is queued or running on it: then the stream (ours) carries that pass's
+`refine` events (status and log streams) and its `transcript_revision` event (transcript
+stream) and closes when the pass ends.
 """
 from __future__ import annotations
 
@@ -24,13 +27,16 @@ from app.api.routes_sessions import Manager, load_session
 from app.api.schemas import (
     LogEventData,
     ParticipantEventData,
+    RefineEventData,
     StatusEventData,
     TranscriptEventData,
+    TranscriptRevisionEventData,
     sse_schema,
 )
 from app.errors import SessionReadOnly
 from app.events import AsyncSubscription, SessionEvent
 from app.models import Status
+from app.refine import RefineJob
 from app.sessions import SessionManager
 
 router = APIRouter(tags=["streams"])
@@ -62,8 +68,15 @@ def _event_frame(event: SessionEvent) -> str:
     return _frame(event.seq, name, json.dumps(data))
 
 
-def _is_end(event: SessionEvent) -> bool:
+def _is_end(event: SessionEvent, refine: RefineJob | None) -> bool:
+    """The session ended, or (on a finished session) the pass the stream follows ended."""
+    if refine is not None:
+        return (event.kind == "refine" and event.data.get("created_at") == refine.created_at
+                and event.data.get("state") not in _REFINE_GOING)
     return event.kind == "status" and event.data.get("status") in _TERMINAL
+
+
+_REFINE_GOING = frozenset({"queued", "running"})
 
 
 def _finished(manager: SessionManager, session_id: str) -> bool:
@@ -81,20 +94,22 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
     # Subscribing replays the history after last_event_id in the same step, so nothing falls
     # between the replay and the live events.
     subscription = AsyncSubscription(manager.bus, asyncio.get_running_loop(),
-                                     session_id=session_id, kinds=set(kinds | {"status"}),
+                                     session_id=session_id, kinds=set(kinds | {"status", "refine"}),
                                      after_seq=last_event_id)
     app.state.streams.add(subscription)
     try:
         history = manager.bus.history(session_id)
         position = history[-1].seq if history else (last_event_id or 0)
-        if _finished(manager, session_id):
-            # Replay what the client missed (resume), never wait for more.
+        # Looked at after subscribing: a pass that ends from now on has its end in the queue.
+        refine = manager.refiner.job(session_id)
+        refine = refine if refine is not None and refine.active else None
+        if _finished(manager, session_id) and refine is None:
+            # Replay what the client missed (resume; after the end, passes over the
+            # recording), never wait for more.
             while last_event_id is not None and not subscription.queue.empty():
                 missed = subscription.queue.get_nowait()
                 if missed.kind in kinds:
                     yield _event_frame(missed)
-                if _is_end(missed):
-                    break
             yield _frame(position, "close", CLOSE_DATA)
             return
         while True:
@@ -106,7 +121,7 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
                 return
             if event.kind in kinds:
                 yield _event_frame(event)
-            if _is_end(event):
+            if _is_end(event, refine):
                 yield _frame(event.seq, "close", CLOSE_DATA)
                 return
     finally:
@@ -139,24 +154,28 @@ def _stream(request: Request, manager: SessionManager, session_id: str, kinds: f
 
 
 @router.get("/sessions/{session_id}/stream", response_class=StreamingResponse,
-            summary="Status events: status changes, joins and leaves",
-            responses=_sse_responses({"status": (StatusEventData, ParticipantEventData)}))
+            summary="Status events: status changes, joins and leaves; (ours) the after-meeting pass",
+            responses=_sse_responses({"status": (StatusEventData, ParticipantEventData),
+                                      "refine": (RefineEventData,)}))
 async def status_stream(session_id: str, request: Request, manager: Manager,
                         last_event_id: LastEventId = None) -> StreamingResponse:
-    return _stream(request, manager, session_id, frozenset({"status", "participant"}),
+    return _stream(request, manager, session_id, frozenset({"status", "participant", "refine"}),
                    last_event_id)
 
 
 @router.get("/sessions/{session_id}/transcripts/stream", response_class=StreamingResponse,
-            summary="Partial and final transcript events",
-            responses=_sse_responses({"transcript": (TranscriptEventData,)}))
+            summary="Partial and final transcript events; (ours) the stored transcript replaced",
+            responses=_sse_responses({"transcript": (TranscriptEventData,),
+                                      "transcript_revision": (TranscriptRevisionEventData,)}))
 async def transcript_stream(session_id: str, request: Request, manager: Manager,
                             last_event_id: LastEventId = None) -> StreamingResponse:
-    return _stream(request, manager, session_id, frozenset({"transcript"}), last_event_id)
+    return _stream(request, manager, session_id, frozenset({"transcript", "transcript_revision"}),
+                   last_event_id)
 
 
 @router.get("/sessions/{session_id}/logs/stream", response_class=StreamingResponse,
-            summary="Session log events", responses=_sse_responses({"log": (LogEventData,)}))
+            summary="Session log events; (ours) the after-meeting pass",
+            responses=_sse_responses({"log": (LogEventData,), "refine": (RefineEventData,)}))
 async def log_stream(session_id: str, request: Request, manager: Manager,
                      last_event_id: LastEventId = None) -> StreamingResponse:
-    return _stream(request, manager, session_id, frozenset({"log"}), last_event_id)
+    return _stream(request, manager, session_id, frozenset({"log", "refine"}), last_event_id)

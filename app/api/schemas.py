@@ -147,6 +147,23 @@ class SessionPageOut(BaseModel):
     has_more: bool
 
 
+class DiagnosticsBundleOut(BaseModel):
+    bundle: str = Field(description="the bundle's folder under the session's diagnostics/")
+    reason: str = Field(description="why it was taken: a failed join, or a screen the pack does not know")
+    taken_at: str = Field(description="when, UTC ISO 8601")
+    url: str = Field(description="the page's address, passcodes and tokens removed")
+    title: str
+    landmarks: dict[str, str | None] = Field(description="every landmark of the platform's pack: the "
+                                                         "matcher that hit, or null")
+    unmatched: list[str] = Field(description="the landmarks no matcher hit")
+    participant_count: int = Field(description="how many people the page listed (names are not kept)")
+
+
+class DiagnosticsOut(BaseModel):
+    session_id: str
+    bundles: list[DiagnosticsBundleOut] = Field(description="oldest first; empty when none were saved")
+
+
 class PublishedTranscript(BaseModel):
     """A final transcript segment, as published."""
 
@@ -162,6 +179,46 @@ class PublishedTranscript(BaseModel):
 
 class TranscriptOut(PublishedTranscript):
     session_id: str = Field(description="(ours) the session the segment belongs to")
+
+
+# -- the after-meeting pass (ours) -----------------------------------------------------------
+
+RefineStateName = Literal["none", "queued", "running", "completed", "failed", "cancelled"]
+
+
+class RefineBody(_Strict):
+    model: str | None = Field(None, min_length=1, max_length=1024,
+                              description="a model name (tiny.en, base, small, ...), a folder holding a "
+                                          "CTranslate2 Whisper model, or auto; default: the setting")
+
+
+class RefineOut(BaseModel):
+    session_id: str
+    state: RefineStateName = Field(description="none: no pass of this session since the server started")
+    progress: float = Field(description="share of the recording transcribed, 0 to 1")
+    model: str | None = Field(description="the model asked for (auto) until the pass has chosen one")
+    automatic: bool = Field(description="started because the session ended (the setting), not on request")
+    message: str | None = Field(description="why it failed")
+    created_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+    transcript_revision: str = Field(description="the transcript the session shows now: live or refined:<model>")
+
+
+class RevisionOut(BaseModel):
+    label: str = Field(description="live, or refined:<model>")
+    created_at: str = Field(json_schema_extra={"format": "date-time"}, description="when it was kept")
+    segment_count: int
+    current: bool = Field(description="the transcript the session shows now")
+
+
+class RevisionsOut(BaseModel):
+    session_id: str
+    transcript_revision: str
+    revisions: list[RevisionOut] = Field(description="the live one first; empty until a pass has replaced it")
+
+
+class RestoreBody(_Strict):
+    revision: str = Field("live", min_length=1, max_length=1100, description="the label of a kept revision")
 
 
 # -- import (PUT /sessions/{id}) ------------------------------------------------------------
@@ -323,6 +380,21 @@ class LogEventData(BaseModel):
     message: str
     timestamp: str = Field(json_schema_extra={"format": "date-time"})
     details: dict[str, Any] | None = Field(description="null when the entry has none")
+
+
+class RefineEventData(RefineOut):
+    """(ours) A state or progress report of the after-meeting pass."""
+
+    state: Literal["queued", "running", "completed", "failed", "cancelled"]
+
+
+class TranscriptRevisionEventData(BaseModel):
+    """(ours) The stored transcript was replaced or restored: read it again."""
+
+    session_id: str
+    transcript_revision: str
+    segment_count: int
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
 
 
 class CloseEventData(BaseModel):

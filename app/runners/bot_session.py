@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from app.diagnostics import write_bundle
+from app.errors import StorageError
 from app.links import MeetingLink
 from app.models import Session, Status
-from app.runners.common import for_session, media_error_code, session_callbacks
+from app.runners.common import for_session, kept_for_refine, media_error_code, session_callbacks
 from app.sessions import SessionControl
 from app.settings import Settings
 from app.workers import off_loop
 from recorder.audio.page import PageAudioSource
 from recorder.bot.bot import BotConfig, LeaveTimers, MeetingBot
+from recorder.bot.diagnostics import PageDiagnostics
 from recorder.bot.outcome import Outcome, completed, failed
 from recorder.clock import SessionClock
 from recorder.errors import MediaError
@@ -38,6 +41,7 @@ def leave_timers(settings: Settings) -> LeaveTimers:
 class BotSessionOptions:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     timers: LeaveTimers = field(default_factory=LeaveTimers)
+    unexplained_after: float = BotConfig.unexplained_after   # seconds on an unknown screen before diagnostics
     # Demo/test mode only: SHA-256 fingerprints of the meeting simulator's certificate, the
     # one certificate error the bot may accept. Empty for real meetings.
     trusted_certificates: frozenset[str] = frozenset()
@@ -69,6 +73,7 @@ class _BotSession:
         self.bot = MeetingBot(
             BotConfig(join_url=link.join_url, platform=link.platform, bot_name=session.bot_name,
                       debug_mode=session.debug_mode, timers=options.timers,
+                      unexplained_after=options.unexplained_after,
                       trusted_certificates=options.trusted_certificates),
             audio_sink=self.source.push)  # chunks carry the monotonic time of their first sample
         self.finished: asyncio.Future[Outcome] = self.loop.create_future()
@@ -83,9 +88,10 @@ class _BotSession:
         bot.phase_changed.connect(self._on_phase)
         bot.participant_joined.connect(lambda name, is_bot: control.participant(name, "joined", is_bot=is_bot))
         bot.participant_left.connect(lambda name: control.participant(name, "left"))
-        bot.speaker_changed.connect(lambda name: self.speakers.set_speaker(self.clock.now(), name))
+        bot.speaker_changed.connect(self._speaker_changed)
         bot.log.connect(lambda level, message: control.log(level, message))
         bot.finished.connect(lambda outcome: _set_once(self.finished, outcome))
+        bot.diagnostics_ready.connect(self._save_diagnostics)
 
         self.source.start(self.clock)  # the page may send audio while the pipeline is still starting
         control.log("info", self.intro)
@@ -141,9 +147,15 @@ class _BotSession:
         if phase == "lobby":
             control.log("info", "Waiting in the lobby to be admitted")
 
+    def _speaker_changed(self, name: str | None) -> None:
+        time = self.clock.now()
+        self.speakers.set_speaker(time, name)
+        self.control.speaker(time, name)  # kept: the after-meeting pass assigns speakers by it
+
     def _start_pipeline(self) -> None:
+        config = for_session(self.options.pipeline, self.control)
         self.pipeline = RecordingPipeline(
-            self.control.output_dir, self.source, for_session(self.options.pipeline, self.control),
+            self.control.output_dir, kept_for_refine(self.source, self.control, config), config,
             session_callbacks(
                 self.control,
                 first_audio=lambda: self.loop.call_soon_threadsafe(self._mark_recording),
@@ -161,6 +173,19 @@ class _BotSession:
             self.pipeline = None
             error = exc if isinstance(exc, MediaError) else MediaError(f"Recording could not start: {exc}")
             _set_once(self.recording_failed, error)
+
+    def _save_diagnostics(self, diagnostics: PageDiagnostics) -> None:
+        control = self.control
+        try:
+            folder = control.output_dir
+            bundle = write_bundle(folder, diagnostics, control.logs())
+        except StorageError as exc:
+            control.log("warning", f"Diagnostics could not be saved: {exc.message}")
+            return
+        relative = bundle.relative_to(folder).as_posix()
+        saved = [*control.session.metadata.get("diagnostics", []), relative]
+        control.metadata(diagnostics=saved)
+        control.log("warning", f"Saved diagnostics of the meeting page ({diagnostics.reason}) in {relative}")
 
     def _mark_recording(self) -> None:
         if self.control.session.status is Status.ACTIVE:

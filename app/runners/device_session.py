@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.links import MeetingLink
 from app.models import Session, Status
-from app.runners.common import for_session, media_error_code, session_callbacks
+from app.runners.common import for_session, kept_for_refine, media_error_code, session_callbacks
 from app.sessions import SessionControl
 from app.workers import off_loop
 from recorder.audio.base import AudioSource
@@ -62,9 +62,9 @@ class DeviceSessionRunner:
 
         control.set_status(Status.JOINING)
         control.set_status(Status.ACTIVE)
+        config = for_session(opts.pipeline, control, screen_capture=opts.screen_monitor is not None)
         pipeline = RecordingPipeline(
-            control.output_dir, open_device_mix(opts.mic, opts.system),
-            for_session(opts.pipeline, control, screen_capture=opts.screen_monitor is not None),
+            control.output_dir, kept_for_refine(open_device_mix(opts.mic, opts.system), control, config), config,
             session_callbacks(
                 control, first_audio=lambda: loop.call_soon_threadsafe(mark_recording),
                 failed=lambda error: loop.call_soon_threadsafe(fail_once, error)),

@@ -569,7 +569,7 @@ def test_the_served_openapi_document_is_public_and_matches_the_committed_one(ser
     for path in ("/sessions", "/sessions/{session_id}", "/sessions/{session_id}/stop",
                  "/sessions/{session_id}/transcripts", "/sessions/{session_id}/transcripts/export",
                  "/sessions/{session_id}/stream", "/sessions/{session_id}/transcripts/stream",
-                 "/sessions/{session_id}/logs/stream", "/analytics/summary", "/analytics/trends",
+                 "/sessions/{session_id}/logs/stream", "/sessions/{session_id}/diagnostics", "/analytics/summary", "/analytics/trends",
                  "/analytics/duration-distribution", "/analytics/status-breakdown", "/analytics/active"):
         assert "/v1/meeting-buddy" + path in paths
     assert set(served.json()["components"]["securitySchemes"]) == {"bearerAuth", "apiKeyAuth"}

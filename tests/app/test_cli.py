@@ -24,7 +24,7 @@ def run_cli(*args, env_dir=None, input=None):
 def test_help_lists_the_commands():
     out = run_cli("--help")
     assert out.returncode == 0
-    for command in ("link-info", "sessions"):
+    for command in ("link-info", "sessions", "packs"):
         assert command in out.stdout
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.fixtures_audio import make_speech_wav
 
@@ -47,3 +48,16 @@ def test_demo_headless_runs_a_whole_session_with_its_own_display(tmp_path):
     assert {t["speaker"] for t in result["transcripts"]} >= {"Alice Johnson", "Bob Smith"}
     for line in ("status: joining", "status: active", "status: recording", "status: completed"):
         assert line in out.stderr
+
+
+def test_debug_prints_where_the_diagnostics_of_a_failed_join_were_saved():
+    out = run_cli("demo", "--headless", "--debug", "--platform", "google_meet", "--scenario", "denied",
+                  timeout=180)
+    assert out.returncode == 1, out.stderr[-3000:]
+    session = json.loads(out.stdout)["session"]
+    assert session["status"] == "failed" and session["error_code"] == "JOIN_DENIED"
+    printed = re.findall(r"^diagnostics saved: (.+)$", out.stderr, re.MULTILINE)
+    assert len(printed) == len(session["metadata"]["diagnostics"]) == 1
+    bundle = Path(printed[0])
+    assert bundle.is_absolute() and bundle.as_posix().endswith(session["metadata"]["diagnostics"][0])
+    assert {"landmarks.json", "page.html", "log.txt", "screenshot.png"} <= {p.name for p in bundle.iterdir()}

@@ -228,3 +228,28 @@ def test_async_subscription_resumes_from_a_sequence_number(store):
         assert replay == [e.seq for e in everything[4:]]
 
     asyncio.run(scenario())
+
+
+def test_names_from_a_meeting_page_are_made_safe_before_they_are_stored(store):
+    """A page decides what its participants are called: control characters, terminal escapes,
+    NUL, bidi overrides and zero-width marks never reach the store, and a name is capped."""
+    hostile = ["Eve\u202egnp.exe", "Mallory\x1b[2J\x00", "Zero\u200bWidth", "x" * 1_000_000,
+               "<script>alert(1)</script>", "\x07\x1b"]
+    steps = [*happy_path(), *(join(name) for name in hostile),
+             say("hi", 0.0, 1.0, speaker="Eve\u202egnp.exe")]
+
+    async def scenario():
+        manager = manager_with(store, scripted(*steps))
+        session = manager.start(StartRequest(LINK))
+        return await wait_status(manager, session.session_id, "active")
+
+    session = asyncio.run(scenario())
+    names = list(session.current_participants)
+    assert "Evegnp.exe" in names and "Mallory[2J" in names and "ZeroWidth" in names
+    assert "<script>alert(1)</script>" in names              # kept as text; shown as text
+    long_name = next(n for n in names if n.startswith("xxx"))
+    assert len(long_name) == 200 and long_name.endswith("\u2026")
+    assert len(names) == 5                                    # a name with nothing printable is dropped
+    assert all(ch.isprintable() for name in names for ch in name)
+    [said] = store.transcripts(session.session_id)
+    assert said.speaker == "Evegnp.exe"

@@ -39,6 +39,40 @@ def test_reopening_keeps_data_and_version(isolated_dirs):
     assert again.schema_version == len(MIGRATIONS)
 
 
+def test_a_first_version_database_gains_transcript_revisions_and_keeps_its_data(isolated_dirs):
+    isolated_dirs.mkdir(parents=True)
+    conn = sqlite3.connect(isolated_dirs / DB_NAME)
+    conn.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    conn.close()
+    s = make_session(status="completed")
+    old = Store(isolated_dirs)
+    assert old.schema_version == len(MIGRATIONS) >= 2
+    old.save_session(s)
+    old.add_transcript(TranscriptSegment.create(s.session_id, "kept", 0.0, 1.0))
+    assert old.transcript_revisions(s.session_id) == [] and old.speaker_changes(s.session_id) == []
+
+
+def test_processes_opening_a_new_data_folder_at_once_migrate_it_once(isolated_dirs):
+    import threading
+
+    stores, errors = [], []
+
+    def open_store() -> None:
+        try:
+            stores.append(Store(isolated_dirs))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and all(store.recovered_from is None for store in stores)
+    assert {store.schema_version for store in stores} == {len(MIGRATIONS)}
+    assert not list(isolated_dirs.glob("*.corrupt-*"))
+
+
 def test_newer_schema_is_refused(isolated_dirs):
     Store(isolated_dirs).close()
     conn = sqlite3.connect(isolated_dirs / DB_NAME)

@@ -9,6 +9,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from httpx_sse import aconnect_sse
 
 from app.api.server import ApiServer
 from app.composition import bot_runner_factory
+from app.diagnostics import bundles
 from app.sessions import SessionManager, StartRequest
 from app.settings import Settings
 from recorder.segments import probe_segments
@@ -179,11 +182,76 @@ def test_admitted_recorded_and_transcribed_with_speakers(harness, platform):
     assert session.total_duration_seconds and session.total_duration_seconds > 20
 
 
+def test_a_bot_session_is_refined_afterwards_with_the_speakers_it_saw(harness):
+    """The after-meeting pass over a real bot session: the runner kept where the audio begins
+    and the active-speaker changes; the refined lines carry the same speakers."""
+    from app.refine import RefineOptions, refine_session, transcript_revision
+
+    h = harness()
+    session = h.session("google_meet", "default")
+    sid = session.session_id
+    assert session.metadata["audio_start_s"] > 0 and session.metadata["segment_seconds"] == 10
+    assert {name for _, name in h.store.speaker_changes(sid) if name} >= {"Alice Johnson", "Bob Smith"}
+    live = h.texts(sid)
+
+    refined = refine_session(h.manager, sid, options=RefineOptions(model="tiny.en"))
+    assert transcript_revision(refined) == "refined:tiny.en"
+    lines = h.texts(sid)
+    script = load_scenario("default").speech
+    assert recall(" ".join(u.text for u in script), " ".join(text for _, text in lines)) >= 0.75, lines
+    by_speaker = {s: " ".join(t for sp, t in lines if sp == s) for s, _ in lines if s}
+    assert {"Alice Johnson", "Bob Smith"} <= set(by_speaker), lines
+    assert "release" in words(by_speaker["Bob Smith"]) and "morning" in words(by_speaker["Alice Johnson"])
+    # On the session clock, like the live lines.
+    live_start = min(t.start_time for t in h.store.revision_transcripts(sid, "live"))
+    assert abs(min(t.start_time for t in h.store.transcripts(sid)) - live_start) < 2.0, (live, lines)
+
+
 def test_denied(harness):
     h = harness()
     session = h.session("google_meet", "denied", 60)
     assert h.statuses[session.session_id] == ["initializing", "joining", "failed"]
     assert session.error_code == "JOIN_DENIED"
+
+
+# A passcode in the link must stay out of every file of the bundle (Meet links have none).
+PASSCODE = "Pa55codeE2E"
+
+
+@pytest.mark.parametrize("platform, link", [
+    ("google_meet", None),
+    ("teams", f"https://teams.live.com/meet/9312345678901?p={PASSCODE}&scenario=denied"),
+], ids=["google_meet", "teams_with_passcode"])
+def test_a_failed_join_leaves_scrubbed_diagnostics_a_pack_check_reads(harness, platform, link):
+    h = harness()
+
+    async def whole():
+        request = StartRequest(link or h.link(platform, "denied"))
+        return await h.wait_end(h.manager.start(request).session_id, 60)
+    session = h.run(whole)
+    assert session.error_code == "JOIN_DENIED"
+    saved = bundles(h.manager.output_dir(session))
+    assert len(saved) == 1 and session.metadata["diagnostics"] == [f"diagnostics/{saved[0].name}"]
+    bundle = saved[0]
+    assert {p.name for p in bundle.iterdir()} == {"screenshot.png", "page.html", "landmarks.json", "log.txt"}
+    assert (bundle / "screenshot.png").read_bytes().startswith(b"\x89PNG")
+    for path in bundle.iterdir():
+        assert PASSCODE.encode() not in path.read_bytes(), path.name
+    summary = json.loads((bundle / "landmarks.json").read_text("utf-8"))
+    assert summary["reason"] == "the join failed: JOIN_DENIED"
+    assert summary["landmarks"]["denied"] is not None and "denied" not in summary["unmatched"]
+    assert "name_input" in summary["unmatched"]
+    if link:
+        assert "REDACTED" in summary["url"]   # the passcode, or the launch coordinates that carry it
+    page = (bundle / "page.html").read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert "Waiting in the lobby" in (bundle / "log.txt").read_text("utf-8")   # the log until then
+
+    # the saved page is what `packs check` takes
+    check = subprocess.run([sys.executable, "-m", "app", "packs", "check", platform, str(bundle / "page.html"),
+                            "--expect", "denied", "--json"], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr[-2000:]
+    assert json.loads(check.stdout)["landmarks"]["denied"] == summary["landmarks"]["denied"]
 
 
 def test_waiting_room_timeout(harness):

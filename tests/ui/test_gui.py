@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -25,16 +26,18 @@ from recorder.simulator import MeetingSimulator, testing
 SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
 
 import qasync
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.diagnostics import bundles, write_bundle
 from app.error_texts import explain
 from app.export import FORMATS
 from app.models import TranscriptSegment
 from app.settings import load_settings
 from app.single_instance import send_to_running_instance
 from app.store import Store
+from recorder.bot.diagnostics import PageDiagnostics
 from tests.fakes import (
     ACTIVE,
     JOINING,
@@ -70,10 +73,11 @@ class Script:
     make the join fail, or let the meeting end by itself."""
 
     def __init__(self, *, hold_final: bool = False, fail_with: str | None = None,
-                 end_by_itself: bool = False) -> None:
+                 end_by_itself: bool = False, diagnostics: int = 0) -> None:
         self.hold_final = hold_final
         self.fail_with = fail_with
         self.end_by_itself = end_by_itself
+        self.diagnostics = diagnostics   # bundles saved before the join fails
         self._released = False
 
     def release(self) -> None:
@@ -82,7 +86,8 @@ class Script:
     def steps(self) -> list:
         joining = [status(JOINING), pause(0.05)]
         if self.fail_with:
-            return [*joining, fail(self.fail_with, "The host denied the request")]
+            return [*joining, *[save_diagnostics(self.fail_with)] * self.diagnostics,
+                    fail(self.fail_with, "The host denied the request")]
         return [*joining, status(ACTIVE), join("Alice"), join_as_bot(), segment_file(2048),
                 status(RECORDING), log("warning", "Screen capture is off"),
                 partial("hello every", 1.0, 1.6, speaker="Alice"),
@@ -93,6 +98,16 @@ class Script:
     def factory(self):
         # Read per session: a test may change the script between two sessions.
         return lambda session, link: ScriptedRunner(self.steps(), end_by_itself=self.end_by_itself)
+
+
+def save_diagnostics(code: str):
+    """A step: the bot saves what it saw of the page, as the bot runner does."""
+    def save(control) -> None:
+        seen = PageDiagnostics(f"the join failed: {code}", url=MEET, landmarks={"denied": "text=denied"})
+        bundle = write_bundle(control.output_dir, seen, control.logs())
+        saved = [*control.session.metadata.get("diagnostics", []), bundle.relative_to(control.output_dir).as_posix()]
+        control.metadata(diagnostics=saved)
+    return save
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -337,6 +352,36 @@ def test_open_folder_shows_the_session_recording_folder(make_app, qtbot, monkeyp
     assert [Path(u.toLocalFile()) for u in opened] == [folder]
 
 
+def test_a_failed_join_opens_its_newest_diagnostics(make_app, qtbot, monkeypatch):
+    app = make_app(Script(fail_with="JOIN_DENIED", diagnostics=2))
+    sid = start_from_form(qtbot, app)
+    page = app.window.page
+    qtbot.waitUntil(lambda: page.badge.text() == "Failed")
+    assert page.diagnostics_button.isVisible() and page.diagnostics_button.isEnabled()
+    folder = app.folder_of(app.store.get_session(sid))
+    saved = bundles(folder)
+    assert [b.name[:3] for b in saved] == ["01-", "02-"]
+    assert app.store.get_session(sid).metadata["diagnostics"] == [f"diagnostics/{b.name}" for b in saved]
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url) or True))
+    qtbot.mouseClick(page.diagnostics_button, Qt.MouseButton.LeftButton)
+    assert [Path(u.toLocalFile()) for u in opened] == [saved[-1]]
+    assert (saved[-1] / "landmarks.json").is_file() and (saved[-1] / "page.html").is_file()
+
+
+def test_diagnostics_are_offered_only_where_there_are_some(make_app, qtbot, monkeypatch):
+    app, _ = finished_session(make_app, qtbot)
+    assert app.window.page.diagnostics_button.isHidden()   # completed, nothing saved
+
+    failed = make_app(Script(fail_with="JOIN_DENIED"))
+    start_from_form(qtbot, failed)
+    page = failed.window.page
+    qtbot.waitUntil(lambda: page.badge.text() == "Failed")
+    # a join that failed before any page was seen: the button says there is nothing to open
+    assert page.diagnostics_button.isVisible() and not page.diagnostics_button.isEnabled()
+    assert "No diagnostics" in page.diagnostics_button.toolTip()
+
+
 def test_delete_asks_first_then_removes_the_row_and_the_files(make_app, qtbot, monkeypatch):
     app, sid = finished_session(make_app, qtbot)
     folder = app.folder_of(app.store.get_session(sid))
@@ -464,6 +509,7 @@ def test_settings_are_saved_and_used_after_a_restart(make_app, qtbot, monkeypatc
     dialog.screen_capture.setChecked(False)
     dialog.timers["everyone_left_s"][0].setValue(30)
     dialog.timers["waiting_room_s"][0].setValue(5)
+    dialog.timers["unexplained_screen_s"][0].setValue(45)
     dialog.remote_url.setText("https://buddy.example.com")
     dialog.remote_token.setText("remote-secret")
     answer(monkeypatch, QMessageBox.StandardButton.Yes)
@@ -480,6 +526,7 @@ def test_settings_are_saved_and_used_after_a_restart(make_app, qtbot, monkeypatc
     s = restarted.settings
     assert (s.bot_name, s.language, s.segment_seconds, s.screen_capture) == ("Minutes Bot", "de", 120.0, False)
     assert (s.timers.everyone_left_s, s.timers.waiting_room_s) == (30.0, 300.0)
+    assert s.timers.unexplained_screen_s == 45.0
     assert s.remote_url == "https://buddy.example.com"
     assert get_secret(REMOTE_TOKEN) == "remote-secret" and get_secret(API_TOKEN) == new_token
     assert restarted.prefs.theme == "dark"
@@ -723,3 +770,97 @@ def test_a_long_transcript_opens_in_batches_and_live_lines_follow_it(qtbot, qapp
     view.set_segments(stored[:3], "")  # another session chosen while the first still loads
     qtbot.wait(200)
     assert view.final_count == 3 and not view.loading
+
+
+# -- the after-meeting pass -------------------------------------------------------------------
+
+class RecordedScript:
+    """A session that records real espeak-ng speech into Ogg/Opus segments (tests/fakes.py's
+    runner, the bot's stand-in), with deliberately wrong live lines, and ends by itself."""
+
+    def __init__(self, speech) -> None:
+        self.speech = speech
+
+    def factory(self):
+        from tests.app.test_refine import recorded_steps
+
+        return lambda session, link: ScriptedRunner(recorded_steps(self.speech), end_by_itself=True)
+
+
+@pytest.fixture(scope="module")
+def refine_speech(tmp_path_factory):
+    from tests.app.test_refine import LINES
+    from tests.recorder.test_transcriber import conversation
+
+    return conversation(LINES, tmp_path_factory.mktemp("speech"))
+
+
+def test_improve_transcript_shows_progress_cancels_and_replaces_the_transcript(make_app, qtbot, refine_speech):
+    from app.refine import RefineOptions
+    from tests.recorder.test_transcriber import recall
+
+    app = make_app(RecordedScript(refine_speech))
+    app.manager.refiner.options = RefineOptions(model="tiny.en", after_session=False)
+    sid = start_from_form(qtbot, app)
+    page, panel = app.window.page, app.window.page.refine
+    qtbot.waitUntil(lambda: page.badge.text() == "Completed", timeout=15000)
+    qtbot.waitUntil(lambda: panel.button.isVisible())
+    live = page.transcript.plain_text()
+    assert "good morning every one" in live and page.transcript.revision is None
+
+    qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.running and panel.bar.isVisible() and panel.cancel_button.isVisible())
+    assert not panel.button.isEnabled()
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.status.text() == "Cancelled; the transcript is unchanged.", timeout=20000)
+    assert page.transcript.plain_text() == live and panel.button.isEnabled() and not panel.bar.isVisible()
+
+    ticks: list[float] = []
+    timer = QTimer(interval=20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.transcript.revision is not None, timeout=60000)
+    timer.stop()
+    # The window kept answering while whisper worked: no gap between ticks near a second.
+    assert len(ticks) > 20 and max(b - a for a, b in zip(ticks, ticks[1:])) < 0.5
+    assert page.transcript.revision == "✓ Improved after the meeting (tiny.en)"
+    qtbot.waitUntil(panel.isHidden)  # the pass ends just after the transcript is replaced
+    text = page.transcript.plain_text()
+    assert recall(refine_speech.script, text) >= 0.8 and "good morning every one" not in text
+    assert "Alice  " in text and "Carol  " in text
+    assert app.store.get_session(sid).metadata["transcript_revision"] == "refined:tiny.en"
+
+    restore = [a for a in panel.menu.actions() if a.text() == "Show the live transcript again"]
+    assert len(restore) == 1
+    restore[0].trigger()
+    qtbot.waitUntil(lambda: page.transcript.revision is None)
+    assert page.transcript.plain_text() == live
+    assert [a.text() for a in panel.menu.actions() if a.text().startswith("Show")] == [
+        "Show the improved (tiny.en) transcript"]
+
+
+def test_a_session_is_improved_by_itself_once_it_ends(make_app, qtbot, refine_speech):
+    from app.refine import RefineOptions
+
+    app = make_app(RecordedScript(refine_speech))
+    app.manager.refiner.options = RefineOptions(model="tiny.en", after_session=True)
+    sid = start_from_form(qtbot, app)
+    page = app.window.page
+    qtbot.waitUntil(lambda: page.refine.running, timeout=15000)
+    qtbot.waitUntil(lambda: page.transcript.revision == "✓ Improved after the meeting (tiny.en)", timeout=60000)
+    job = app.manager.refiner.job(sid)
+    assert job is not None and job.automatic
+
+
+def test_the_after_meeting_settings_are_saved_and_used(make_app, qtbot):
+    app = make_app()
+    dialog = SettingsDialog(app, app.window)
+    qtbot.addWidget(dialog)
+    assert dialog.refine_after.isChecked() and dialog.refine_model.currentData() == "auto"
+    assert dialog.refine_model.currentText() == "Automatic (now base)"  # tiny.en and base are installed
+    dialog.refine_after.setChecked(False)
+    dialog.refine_model.setCurrentIndex(dialog.refine_model.findData("tiny.en"))
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    assert (load_settings().refine_after_session, load_settings().refine_model) == (False, "tiny.en")
+    assert app.manager.refiner.options.after_session is False and app.manager.refiner.options.model == "tiny.en"
