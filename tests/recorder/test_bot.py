@@ -219,11 +219,23 @@ def test_a_speaking_indicator_in_silence_names_nobody():
     assert m.observe(state(flags={"admitted": "x"}, participants=[("Alice",)], speakers=["Alice"]), 10.0).speaker == "Alice"
     gone_quiet = m.observe(state(flags={"admitted": "x"}, participants=[("Alice",)], speakers=["Alice"]), 12.0)
     assert gone_quiet.speaker is None                        # 2.5 s of silence: nobody speaks
-    # When the audio comes back, the speaker the page shows is named at once, without
+    # When the audio comes back, an indicator the page changed is named at once, without
     # waiting for the page's next report.
-    assert m.note_loud_audio(12.5).speaker == "Alice"
+    m.observe(state(flags={"admitted": "x"}, participants=[("Alice",), ("Bob",)], speakers=["Bob"]), 12.3)
+    assert m.note_loud_audio(12.5).speaker == "Bob"
     assert m.note_loud_audio(12.6).speaker is UNCHANGED
     assert m.refresh_speaker(14.5).speaker is None          # and a pause names nobody again
+    # Speaker view keeps the last speaker on screen: when the audio comes back under an
+    # indicator unchanged since before the pause, its switch to the new speaker may still be on
+    # its way. Nobody is named until it changes...
+    assert m.note_loud_audio(20.0).speaker is UNCHANGED
+    assert m.observe(state(flags={"admitted": "x"}, participants=[("Alice",), ("Bob",)], speakers=["Alice"]),
+                     20.2).speaker == "Alice"
+    m.refresh_speaker(25.0)
+    # ... or stays long enough to be the one speaking.
+    assert m.note_loud_audio(30.0).speaker is UNCHANGED
+    assert m.refresh_speaker(30.5).speaker is UNCHANGED
+    assert m.refresh_speaker(31.1).speaker == "Alice"
 
 
 def test_the_host_not_started_page_is_looked_at_again_until_the_waiting_room_timer():
@@ -782,8 +794,8 @@ def test_left_alone_when_everyone_else_leaves(run, sim):
 
 
 def test_no_one_joined(run, sim):
-    r = sim_run(run, sim, "zoom", {"lobby": {"wait_s": 0, "outcome": "admitted"}, "participants": []},
-                no_one_joined=2)
+    r = sim_run(run, sim, "zoom", {"lobby": {"wait_s": 0, "outcome": "admitted"}, "participants": [],
+                                   "zoom": {"host_starts_after_s": 0}}, no_one_joined=2)
     assert r.wait_finished(timeout=30)[:2] == ("completed", "NO_ONE_JOINED")
     assert r.joined == [(BOT_NAME, True)]
 

@@ -27,6 +27,7 @@ from PySide6.QtWebEngineCore import (
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from app.links import parse_meeting_link
 from app.models import Platform
@@ -592,7 +593,11 @@ class Browser:
         """Runs an expression in the page; its value comes back through JSON."""
         box: list = []
         self.page.runJavaScript(f"JSON.stringify(({script}) ?? null)", 0, box.append)
-        self.qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+        try:
+            self.qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+        except WaitTimeout:
+            # A script sent while the page navigates to another site gets no answer at all.
+            raise JavaScriptFailed(script) from None
         if not isinstance(box[0], str) or not box[0]:
             # No value: the script threw, or the page was between documents.
             raise JavaScriptFailed(script)
