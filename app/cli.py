@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from app import __version__, cli_api, cli_media, cli_packs, cli_refine
+from app import __version__, cli_api, cli_media, cli_packs, cli_refine, cli_search
 from app.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, open_core, print_json, write_output
 from app.errors import MeetingBuddyError
 from app.models import Session
@@ -81,6 +81,25 @@ def cmd_sessions_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sessions_analytics(args: argparse.Namespace) -> int:
+    from app.talk_time import talk_time
+
+    with open_core(own=False) as core:
+        _load_session(core.store, args.session_id)
+        counted = talk_time(core.store.transcripts(args.session_id))
+    print_json({"session_id": args.session_id, **counted.to_dict()})
+    return EXIT_OK
+
+
+def cmd_sessions_rename(args: argparse.Namespace) -> int:
+    with open_core(own=True) as core:
+        session = _load_session(core.store, args.session_id)
+        if not core.owner and not session.is_terminal:
+            raise CliError(f"session {session.session_id} is running in Meeting Buddy; rename it there")
+        print_json(core.manager.rename(session.session_id, args.title).to_dict())
+    return EXIT_OK
+
+
 def cmd_sessions_delete(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -109,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url")
     p.set_defaults(func=cmd_link_info)
 
-    sessions = sub.add_parser("sessions", help="list, show, export or delete recorded sessions")
+    sessions = sub.add_parser("sessions", help="list, show, rename, export or delete recorded sessions")
     ssub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
     p = ssub.add_parser("list", help="sessions, newest first (JSON)")
     p.add_argument("--status")
@@ -129,12 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", "-f", required=True, choices=["txt", "srt", "vtt", "json", "md", "docx"])
     p.add_argument("--output", "-o", help="file or folder to write ('-' for stdout)")
     p.set_defaults(func=cmd_sessions_export)
+    p = ssub.add_parser("analytics", help="talk time per speaker and who spoke when (JSON)")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_sessions_analytics)
+    p = ssub.add_parser("rename", help="give a session a title (JSON: the session)")
+    p.add_argument("session_id")
+    p.add_argument("title", help="the new title; \"\" gives back the name taken from the meeting link")
+    p.set_defaults(func=cmd_sessions_rename)
     p = ssub.add_parser("delete", help="delete a session, its transcript and its files")
     p.add_argument("session_id")
     p.set_defaults(func=cmd_sessions_delete)
 
     cli_media.register(sub)
     cli_refine.register(sub)
+    cli_search.register(sub)
     cli_api.register(sub)
     cli_packs.register(sub)
     return parser

@@ -19,7 +19,10 @@ from datetime import datetime
 
 from app.errors import ValidationError
 from app.models import DEFAULT_BOT_NAME, PLATFORM_NAMES, Session, TranscriptSegment
+from app.talk_time import talk_time
+from app.text import clean_text
 from app.timeutil import parse_iso
+from app.titles import session_title
 
 UNKNOWN_SPEAKER = "Unknown speaker"
 _MISSING = "—"
@@ -75,22 +78,6 @@ class SpeakerBlock:
     @property
     def text(self) -> str:
         return " ".join(clean_text(s.text) for s in self.segments)
-
-
-# --- text hygiene ------------------------------------------------------------------------
-
-# Characters XML 1.0 (DOCX) cannot hold, and that would corrupt a subtitle or text file.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def clean_text(text: str | None) -> str:
-    """One line of displayable text: control characters dropped, invalid code points
-    replaced, whitespace runs (newlines included) collapsed to single spaces."""
-    if not text:
-        return ""
-    text = _LONE_SURROGATES.sub("\ufffd", _CONTROL_CHARS.sub("", text))
-    return " ".join(text.split())
 
 
 def _speaker_of(segment: TranscriptSegment) -> str | None:
@@ -210,10 +197,10 @@ def _duration_seconds(session: Session) -> float | None:
 
 
 def _title(session: Session) -> str:
+    """The session's title (app.titles), with the day it was held."""
     started = _start_time(session)
-    date = started.strftime("%Y-%m-%d") if started else _MISSING
-    bot = clean_text(session.bot_name) or DEFAULT_BOT_NAME
-    return f"{bot} — {_platform_name(session)} meeting — {date}"
+    title = clean_text(session_title(session))
+    return f"{title} — {started.strftime('%Y-%m-%d')}" if started else title
 
 
 def _facts(session: Session) -> list[tuple[str, str]]:
@@ -255,6 +242,23 @@ def participant_names(session: Session) -> list[str]:
         if name and not is_bot:
             seen.setdefault(name, None)
     return list(seen)
+
+
+def _talk_time(segments: Sequence[TranscriptSegment]) -> tuple[list[tuple[str, str, str]], str]:
+    """The "Talk time" section of Markdown and DOCX: (speaker, talk time, share) rows, most
+    talk first, and a sentence on the time anyone spoke ("" when nobody did)."""
+    counted = talk_time(segments)
+    rows = [(s.speaker or UNKNOWN_SPEAKER, _clock(s.seconds), f"{s.percentage:.1f}%")
+            for s in counted.speakers]
+    if not rows:
+        return rows, ""
+    note = f"Someone was speaking for {_clock(counted.speech_seconds)}"
+    if _clock(counted.overlap_seconds) != _clock(0):
+        note += f", two or more people at once for {_clock(counted.overlap_seconds)}"
+    return rows, note + "."
+
+
+_TALK_TIME_HEADER = ("Speaker", "Talk time", "Share")
 
 
 # --- the formats ---------------------------------------------------------------------------
@@ -353,6 +357,14 @@ def _md(session: Session, segments: Sequence[TranscriptSegment]) -> str:
     lines += ["", "## Participants", ""]
     names = participant_names(session)
     lines += [f"- {md_escape(name)}" for name in names] or ["_No participants recorded._"]
+    lines += ["", "## Talk time", ""]
+    rows, note = _talk_time(segments)
+    if rows:
+        lines += [f"| {' | '.join(_TALK_TIME_HEADER)} |", "| --- | ---: | ---: |"]
+        lines += [f"| {md_escape(who)} | {spoken} | {share} |" for who, spoken, share in rows]
+        lines += ["", md_escape(note)]
+    else:
+        lines.append("_No speech transcribed._")
     lines += ["", "## Transcript", ""]
     blocks = group_by_speaker(segments)
     for block in blocks:
@@ -389,6 +401,20 @@ def _docx(session: Session, segments: Sequence[TranscriptSegment]) -> bytes:
         document.add_paragraph(name, style="List Bullet")
     if not names:
         document.add_paragraph().add_run("No participants recorded.").italic = True
+
+    document.add_heading("Talk time", level=1)
+    rows, note = _talk_time(segments)
+    if rows:
+        talk = document.add_table(rows=len(rows) + 1, cols=len(_TALK_TIME_HEADER))
+        talk.style = "Table Grid"
+        for cell, label in zip(talk.rows[0].cells, _TALK_TIME_HEADER):
+            cell.paragraphs[0].add_run(label).bold = True
+        for row, values in zip(talk.rows[1:], rows):
+            for cell, value in zip(row.cells, values):
+                cell.text = value
+        document.add_paragraph(note)
+    else:
+        document.add_paragraph().add_run("No speech transcribed.").italic = True
 
     document.add_heading("Transcript", level=1)
     blocks = group_by_speaker(segments)

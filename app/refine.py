@@ -119,12 +119,17 @@ def check_refinable(manager: SessionManager, session: Session) -> list[AudioPart
     if not session.is_terminal:
         raise RefineUnavailable(f"Session {sid} is still running: its transcript can be improved "
                                 "once it has ended")
-    meta = session.metadata
+    start, segment_seconds = recording_facts(session)
     try:
-        return recorded_audio(manager.output_dir(session), start=_number(meta.get(AUDIO_START_KEY)),
-                              segment_seconds=_number(meta.get(SEGMENT_SECONDS_KEY)))
+        return recorded_audio(manager.output_dir(session), start=start, segment_seconds=segment_seconds)
     except NoRecordedAudio:
         raise RefineUnavailable(f"Session {sid} has no recorded audio to transcribe") from None
+
+
+def recording_facts(session: Session) -> tuple[float | None, float | None]:
+    """(where the recorded audio begins on the session clock, how long each segment file
+    covers) as the runners kept them; None for what a session does not hold."""
+    return _number(session.metadata.get(AUDIO_START_KEY)), _number(session.metadata.get(SEGMENT_SECONDS_KEY))
 
 
 def _number(value: object) -> float | None:

@@ -12,7 +12,6 @@ import logging
 import math
 import shutil
 import threading
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, overload
@@ -42,7 +41,9 @@ from app.models import (
 from app.paths import recording_dir, validate_id
 from app.refine import Refiner, revision_name, transcript_revision
 from app.store import LIVE_REVISION, Store
+from app.text import clean_untrusted
 from app.timeutil import iso, iso_now, parse_iso, utc_now
+from app.titles import TITLE_KEY, clean_title
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ MAX_BOT_NAME = 100
 MAX_NAME = 200              # a participant's or speaker's name as stored and shown
 MAX_TRANSCRIPT_TEXT = 10_000
 MAX_LOG_MESSAGE = 2_000
-# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,17 @@ class StartRequest:
                                   field="transcription_language")
         normalized = link.normalized_link if link else self.meeting_link
         return (StartRequest(normalized, name, bool(self.transcription_enabled), lang,
-                             bool(self.debug_mode), dict(self.metadata or {})), link)
+                             bool(self.debug_mode), _titled(self.metadata)), link)
+
+
+def _titled(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of `metadata` whose title, if it has one, is cleaned (dropped when blank)."""
+    values = dict(metadata or {})
+    if TITLE_KEY in values:
+        title = clean_title(values.pop(TITLE_KEY))
+        if title:
+            values[TITLE_KEY] = title
+    return values
 
 
 class SessionRunner(Protocol):
@@ -255,7 +264,7 @@ class SessionManager:
             bot_name="This computer", transcription_enabled=transcription_enabled,
             transcription_language=checked.transcription_language,
             organization_id=self.organization_id, user_id=self.user_id,
-            metadata={"source": "this_computer", **(metadata or {})})
+            metadata={"source": "this_computer", **_titled(metadata)})
         self.store.save_session(session)
         self._publish_status(session, None)
         self.log(session.session_id, "info", "Recording this computer")
@@ -353,6 +362,32 @@ class SessionManager:
         self.store.delete_session(session_id)
         self.bus.publish("deleted", session_id, {"session_id": session_id})
         self.bus.forget(session_id)
+
+    def rename(self, session_id: str, title: str | None) -> Session:
+        """Give the session a title (metadata.title), cleaned like any text from outside;
+        None or a blank title removes it, and the session is called after its link again.
+        A copy of another Meeting Buddy's session is renamed there (SessionReadOnly)."""
+        title = clean_title(title)
+        with self._lock:
+            session = self.get(session_id)
+            if self.store.session_origin(session_id)[0]:
+                raise SessionReadOnly(f"Session {session_id} is a copy from another Meeting Buddy; "
+                                      "rename it there")
+            if session.metadata.get(TITLE_KEY, "") == title:
+                return session  # nothing changes: updated_at stays, sync has nothing new to send
+
+            def change(s: Session) -> None:
+                if title:
+                    s.metadata[TITLE_KEY] = title
+                else:
+                    s.metadata.pop(TITLE_KEY, None)
+                s.touch()
+
+            session, _ = self._mutate(session_id, change)
+            self._publish_session(session)
+        self.log(session_id, "info", f"Renamed to \u201c{title}\u201d" if title else
+                 "The title was removed; the session is called after its meeting link")
+        return session
 
     def import_session(self, session: Session, transcripts: list[TranscriptSegment],
                        origin: str) -> ImportResult:
@@ -601,19 +636,6 @@ ImportOutcome = Literal["created", "updated", "unchanged"]
 class ImportResult:
     session: Session
     outcome: ImportOutcome
-
-
-def clean_untrusted(text: object, limit: int) -> str:
-    """Text that came from a meeting page (names, page messages) made safe to store and show:
-    half surrogate pairs (SQLite and UTF-8 refuse them), control and format characters
-    (terminal escapes, NUL, bidi overrides, zero-width marks) removed, whitespace collapsed,
-    and at most `limit` characters (an ellipsis marks a cut)."""
-    value = text if isinstance(text, str) else str(text)
-    value = unicodedata.normalize("NFC", value.encode("utf-8", "replace").decode("utf-8"))
-    value = "".join(" " if ch in "\t\n\r" else ch for ch in value if ch in "\t\n\r"
-                    or unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
 def _check_copy(session: Session, transcripts: list[TranscriptSegment]) -> str:

@@ -1,5 +1,5 @@
-"""SQLite store for sessions, final transcript segments, participant events, session logs,
-speaker changes and kept transcript revisions.
+"""SQLite store for sessions, final transcript segments (with their FTS5 full-text index),
+participant events, session logs, speaker changes and kept transcript revisions.
 
 WAL mode, foreign keys on, schema versioned with `PRAGMA user_version`. The whole Session
 object is kept as JSON (every contract field survives as written) beside indexed columns for
@@ -15,11 +15,28 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from app.errors import StorageError, ValidationError
 from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
+from app.search import (
+    DEFAULT_LIMIT,
+    ELLIPSIS,
+    MARK_CLOSE,
+    MARK_OPEN,
+    MAX_LIMIT,
+    SNIPPET_TOKENS,
+    SearchHit,
+    SearchPage,
+    check_range,
+    fts_error,
+    fts_query,
+    julian_day,
+    query_error,
+    unmark,
+)
 from app.timeutil import iso_now
 
 log = logging.getLogger(__name__)
@@ -93,9 +110,75 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX speaker_changes_session ON speaker_changes(session_id, time);
     """,
+    # Full-text search across every meeting (app/search.py). The transcripts table is rebuilt
+    # with an integer key (a plain rowid may change on VACUUM) that the FTS5 index refers to;
+    # the index holds no copy of the text (external content) and triggers keep it in step with
+    # every insert, update and delete, those of the refine pass's replacement and of a deleted
+    # session's cascade included. The transcripts table only ever holds the current transcript
+    # (kept revisions are JSON in transcript_revisions), so that is what is indexed. The rebuild
+    # at the end indexes the lines an existing database already holds.
+    """
+    CREATE TABLE transcripts_keyed (
+        id INTEGER PRIMARY KEY,
+        transcript_id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL NOT NULL,
+        speaker TEXT,
+        confidence REAL,
+        language_code TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO transcripts_keyed (transcript_id, session_id, text, start_time, end_time, speaker,
+                                   confidence, language_code, created_at)
+        SELECT transcript_id, session_id, text, start_time, end_time, speaker, confidence,
+               language_code, created_at
+        FROM transcripts ORDER BY rowid;
+    DROP TABLE transcripts;
+    ALTER TABLE transcripts_keyed RENAME TO transcripts;
+    CREATE INDEX transcripts_session ON transcripts(session_id, start_time);
+    CREATE VIRTUAL TABLE transcripts_fts USING fts5(
+        text, content='transcripts', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER transcripts_fts_insert AFTER INSERT ON transcripts BEGIN
+        INSERT INTO transcripts_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER transcripts_fts_delete AFTER DELETE ON transcripts BEGIN
+        INSERT INTO transcripts_fts (transcripts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER transcripts_fts_update AFTER UPDATE OF id, text ON transcripts BEGIN
+        INSERT INTO transcripts_fts (transcripts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO transcripts_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    INSERT INTO transcripts_fts (transcripts_fts) VALUES ('rebuild');
+    """,
 )
+SEARCH_SCHEMA = 3  # the first schema with the full-text index
 
 LIVE_REVISION = "live"  # the transcript written while the session ran
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one at a time (a trigger's body keeps its own
+    semicolons)."""
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \t\r\n;"):
+                yield pending
+            pending = ""
+
+
+def _require_fts5(conn: sqlite3.Connection) -> None:
+    """The search index needs SQLite's FTS5; a build without it is told so in words (rather
+    than the migration failing like a damaged file)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(text)")
+        conn.execute("DROP TABLE temp.fts5_probe")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"This Python's SQLite {sqlite3.sqlite_version} lacks the FTS5 full-text "
+                           f"extension that Meeting Buddy's search needs ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -125,6 +208,11 @@ class Store:
         self.recovered_from: Path | None = None
         self._lock = threading.RLock()
         self._conn = self._open()
+        # Searches read through a connection of their own (WAL lets it read beside the
+        # writer), so a search run off the GUI thread never holds up a transcript line's write.
+        self._search_lock = threading.Lock()
+        self._search_conn: sqlite3.Connection | None = None
+        self._closed = False
 
     # -- opening, migrations, corruption -------------------------------------------------
 
@@ -178,8 +266,10 @@ class Store:
                 raise StorageError(
                     f"The database was written by a newer Meeting Buddy (schema {version}); "
                     "update the application")
+            if version < SEARCH_SCHEMA:
+                _require_fts5(conn)
             for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in _statements(script):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {target}")
             conn.execute("COMMIT")
@@ -195,6 +285,11 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        with self._search_lock:
+            self._closed = True
+            if self._search_conn is not None:
+                self._search_conn.close()
+                self._search_conn = None
 
     def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
@@ -296,10 +391,17 @@ class Store:
     # -- transcripts ---------------------------------------------------------------------
 
     def add_transcript(self, seg: TranscriptSegment) -> None:
+        # An upsert, not INSERT OR REPLACE: a replacing delete fires no trigger, and the search
+        # index's triggers must see every change.
         self._write(
-            """INSERT OR REPLACE INTO transcripts (transcript_id, session_id, text, start_time,
+            """INSERT INTO transcripts (transcript_id, session_id, text, start_time,
                    end_time, speaker, confidence, language_code, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(transcript_id) DO UPDATE SET
+                   session_id=excluded.session_id, text=excluded.text,
+                   start_time=excluded.start_time, end_time=excluded.end_time,
+                   speaker=excluded.speaker, confidence=excluded.confidence,
+                   language_code=excluded.language_code, created_at=excluded.created_at""",
             (seg.transcript_id, seg.session_id, seg.text, seg.start_time, seg.end_time,
              seg.speaker, seg.confidence, seg.language_code, seg.created_at))
 
@@ -342,6 +444,89 @@ class Store:
         while batch := self.transcripts(session_id, offset=offset, limit=page):
             yield from batch
             offset += len(batch)
+
+    # -- full-text search (app/search.py) -----------------------------------------------
+
+    def search(self, query: str, *, speaker: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0,
+               raw: bool = False) -> SearchPage:
+        """Transcript lines of every session that match `query`, best first (bm25), each with a
+        snippet around the match. `speaker` keeps one speaker's lines (case does not matter);
+        `since`/`until` keep sessions started (created_at) in that range, both ends included.
+        ValidationError for a query with nothing to look for, or (with `raw`) one FTS5 cannot
+        read."""
+        match = fts_query(query, raw=raw)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"limit must be 1 to {MAX_LIMIT}", field="limit")
+        if offset < 0:
+            raise ValidationError("offset must not be negative", field="offset")
+        check_range(since, until)
+        where, joins = ["transcripts_fts MATCH ?1"], []
+        params: list[str | float] = [match]
+        if speaker is not None and speaker.strip():
+            joins.append("CROSS JOIN transcripts AS t ON t.id = transcripts_fts.rowid")
+            where.append(f"t.speaker = ?{len(params) + 1} COLLATE NOCASE")
+            params.append(speaker.strip())
+        if since is not None or until is not None:
+            if not joins:
+                joins.append("CROSS JOIN transcripts AS t ON t.id = transcripts_fts.rowid")
+            joins.append("CROSS JOIN sessions AS s ON s.session_id = t.session_id")
+            for moment, op in ((since, ">="), (until, "<=")):
+                if moment is not None:
+                    where.append(f"julianday(s.created_at) {op} ?{len(params) + 1}")
+                    params.append(julian_day(moment))
+        # The page is ranked first, over the index (and what the filters need) alone; only its
+        # lines are then read in full, with their snippets. CROSS JOIN keeps the index driving.
+        sql = f"""WITH ranked AS MATERIALIZED (
+                      SELECT transcripts_fts.rowid AS id, bm25(transcripts_fts) AS score
+                      FROM transcripts_fts {" ".join(joins)}
+                      WHERE {" AND ".join(where)}
+                      ORDER BY score, id LIMIT ?{len(params) + 1} OFFSET ?{len(params) + 2})
+                  SELECT t.transcript_id, t.session_id, t.text, t.start_time, t.end_time, t.speaker,
+                         t.language_code, s.created_at AS session_created_at, s.platform, ranked.score,
+                         snippet(transcripts_fts, 0, ?{len(params) + 3}, ?{len(params) + 4},
+                                 ?{len(params) + 5}, {SNIPPET_TOKENS}) AS snippet
+                  FROM ranked
+                  CROSS JOIN transcripts_fts ON transcripts_fts.rowid = ranked.id
+                  CROSS JOIN transcripts AS t ON t.id = ranked.id
+                  CROSS JOIN sessions AS s ON s.session_id = t.session_id
+                  WHERE transcripts_fts MATCH ?1
+                  ORDER BY ranked.score, ranked.id"""
+        args = [*params, limit + 1, offset, MARK_OPEN, MARK_CLOSE, ELLIPSIS]
+        with self._search_lock:
+            try:
+                rows = self._reader().execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if fts_error(str(exc)):
+                    raise query_error(query, str(exc)) from None
+                raise StorageError(f"Cannot read the database: {exc}") from exc
+        hits = []
+        for row in rows[:limit]:
+            snippet, spans = unmark(row["snippet"] or row["text"])
+            hits.append(SearchHit(
+                session_id=row["session_id"], transcript_id=row["transcript_id"], text=row["text"],
+                snippet=snippet, highlights=spans, speaker=row["speaker"], start_time=row["start_time"],
+                end_time=row["end_time"], language_code=row["language_code"], score=-row["score"],
+                session_created_at=row["session_created_at"], platform=row["platform"]))
+        return SearchPage(query, hits, len(rows) > limit, limit, offset)
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError(f"The database {self.path} is closed")
+        if self._search_conn is None:
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"Cannot open the database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            self._search_conn = conn
+        return self._search_conn
+
+    def search_index_count(self) -> int:
+        """How many lines the full-text index holds (every current transcript line)."""
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM transcripts_fts_docsize").fetchone()[0]
 
     # -- transcript revisions ------------------------------------------------------------
 

@@ -182,11 +182,13 @@ def _extent(parts: list[AudioPart]) -> tuple[float, float]:
     origin = parts[0].start or 0.0
     end = origin
     for part in parts:
-        end = (part.start if part.start is not None else end) + _container_seconds(part.path)
+        end = (part.start if part.start is not None else end) + container_seconds(part.path)
     return origin, end - origin
 
 
-def _container_seconds(path: Path) -> float:
+def container_seconds(path: Path) -> float:
+    """How long a file plays as its container tells (cheap: nothing is decoded); 0 when it
+    cannot be read."""
     try:
         with av.open(str(path)) as container:
             return max(0.0, (container.duration or 0) / av.time_base)

@@ -26,8 +26,8 @@ from app.refine import RefineOptions
 from app.sessions import RunnerFactory, SessionRunner, StartRequest
 from app.settings import Settings, load_settings, save_settings
 from app.single_instance import InstanceServer
+from app.titles import session_title
 from ui.event_bridge import EventBridge
-from ui.formatting import platform_name, shorten
 from ui.prefs import UiPrefs, load_prefs, save_prefs
 from ui.services import BackgroundServices
 from ui.theme import apply_theme
@@ -207,7 +207,7 @@ class Application(QObject):
         settings. Anything else opens the window and says what to do."""
         text = QGuiApplication.clipboard().text() if text is None else text
         try:
-            link = parse_meeting_link(text)
+            parse_meeting_link(text)
         except MeetingBuddyError as exc:
             self._tell_in_window(clipboard_problem(text, exc.message))
             return None
@@ -216,8 +216,7 @@ class Application(QObject):
         except MeetingBuddyError as exc:
             self._tell_in_window(f"Quick join could not start the session: {exc.message}")
             return None
-        self.notify("Joining the meeting", f"The bot is joining the {platform_name(link.platform)} "
-                    f"meeting {shorten(link.meeting_id, 40)}.")
+        self.notify("Joining the meeting", f"The bot is joining {session_title(session)}.")
         return session
 
     def _tell_in_window(self, message: str) -> None:

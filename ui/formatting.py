@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import lru_cache
 
-from app.errors import MeetingBuddyError
-from app.links import parse_meeting_link
-from app.models import PLATFORM_NAMES, Platform, Session, Status
+from app.models import PLATFORM_NAMES, Session, Status
 from app.timeutil import parse_iso
 
 MISSING = "—"
 
-
-# In lists, where space is short.
-PLATFORM_SHORT_NAMES = {**PLATFORM_NAMES, Platform.TEAMS.value: "Teams"}
 
 STATUS_LABELS = {
     Status.INITIALIZING.value: "Starting",
@@ -43,19 +37,6 @@ def platform_name(platform: str) -> str:
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
-
-
-@lru_cache(maxsize=1024)
-def meeting_id(link: str) -> str:
-    try:
-        return parse_meeting_link(link).meeting_id
-    except MeetingBuddyError:
-        return link
-
-
-def meeting_title(session: Session, *, short: bool = False) -> str:
-    names = PLATFORM_SHORT_NAMES if short else PLATFORM_NAMES
-    return f"{names.get(session.platform, session.platform)} · {shorten(meeting_id(session.meeting_link), 40)}"
 
 
 def shorten(text: str, limit: int) -> str:

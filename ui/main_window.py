@@ -1,16 +1,20 @@
-"""The main window: the New-session form and the sessions list on the left, the selected
-session on the right."""
+"""The main window: the search across every meeting, the New-session form and the sessions
+list on the left, the selected session (or the analytics) on the right. While a search is
+typed, its results take the place of the form and the list; a result opens its session at its
+line."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QSystemTrayIcon,
@@ -23,10 +27,13 @@ from app.errors import MeetingBuddyError
 from app.events import SessionEvent
 from app.models import Session
 from app.sessions import StartRequest
+from app.titles import session_title
 from app.workers import off_loop
+from ui.analytics_view import AnalyticsView
 from ui.headings import heading
 from ui.icons import app_icon
 from ui.new_session_form import NewSessionForm
+from ui.search_panel import SearchPanel
 from ui.session_actions import ask_export_target, confirm_delete, export_failed, remember_export_folder, write_export
 from ui.session_page import SessionPage
 from ui.sessions_list import SessionsList
@@ -53,21 +60,39 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
 
+        self.search_panel = SearchPanel(app.store)
         self.form = NewSessionForm(app.settings)
         self.sessions = SessionsList(app.store)
         self.page = SessionPage(app.store, app.folder_of, refine_job_of=app.manager.refiner.job)
         self.welcome = self._welcome_page()
+        self.analytics = AnalyticsView(app.store)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.page)
+        self.stack.addWidget(self.analytics)
+        # While the analytics are shown, a session that starts or ends counts them again.
+        self._analytics_timer = QTimer(self, singleShot=True, interval=500)
+        self._analytics_timer.timeout.connect(self.analytics.refresh)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(10, 10, 4, 10)
-        left_layout.addWidget(self.form)
-        left_layout.addSpacing(6)
-        left_layout.addWidget(heading("Sessions", point_size=12))
-        left_layout.addWidget(self.sessions, 1)
+        left_layout.addWidget(self.search_panel)
+        self.browse = QWidget()  # what the search results take the place of
+        browse_layout = QVBoxLayout(self.browse)
+        browse_layout.setContentsMargins(0, 6, 0, 0)
+        browse_layout.addWidget(self.form)
+        browse_layout.addSpacing(6)
+        sessions_bar = QHBoxLayout()
+        sessions_bar.addWidget(heading("Sessions", point_size=12), 1)
+        self.analytics_button = QPushButton("Analytics")
+        self.analytics_button.setToolTip("Meetings per week and hours recorded")
+        self.analytics_button.clicked.connect(self.show_analytics)
+        sessions_bar.addWidget(self.analytics_button)
+        browse_layout.addLayout(sessions_bar)
+        browse_layout.addWidget(self.sessions, 1)
+        left_layout.addWidget(self.browse, 1)
+        self._left_layout = left_layout
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.stack)
@@ -81,12 +106,15 @@ class MainWindow(QMainWindow):
 
         self.form.startRequested.connect(self._start)
         self.sessions.sessionSelected.connect(self._select)
+        self.search_panel.activeChanged.connect(self._searching)
+        self.search_panel.resultActivated.connect(self.open_transcript_line)
         self.page.stopRequested.connect(app.stop_session)
         self.page.exportRequested.connect(self._export)
         self.page.deleteRequested.connect(self._delete)
         self.page.refineRequested.connect(self._refine)
         self.page.refineCancelRequested.connect(lambda sid: app.manager.refiner.cancel(sid))
         self.page.restoreRequested.connect(self._restore)
+        self.page.renameRequested.connect(self._rename)
         app.events.received.connect(self._on_event)
         app.sessionStarted.connect(self._started)
         app.sessionDeleted.connect(self._deleted)
@@ -114,6 +142,9 @@ class MainWindow(QMainWindow):
         new = menu.addAction("New session")
         new.setShortcut(QKeySequence.StandardKey.New)
         new.triggered.connect(lambda: self.form.link_edit.setFocus())
+        find = menu.addAction("Search all meetings")
+        find.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        find.triggered.connect(self.search_panel.focus)
         menu.addAction("Quick join (link on the clipboard)").triggered.connect(lambda: self.app.quick_join())
         menu.addAction("Record this computer").triggered.connect(lambda: self.app.record_this_computer())
         menu.addSeparator()
@@ -125,6 +156,10 @@ class MainWindow(QMainWindow):
         quit_action = menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(lambda: self.app.request_quit())
+        view = self.menuBar().addMenu("&View")
+        analytics = view.addAction("Analytics")
+        analytics.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        analytics.triggered.connect(self.show_analytics)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("About Meeting Buddy").triggered.connect(self._about)
 
@@ -153,10 +188,34 @@ class MainWindow(QMainWindow):
         else:
             self.stack.setCurrentWidget(self.welcome)
 
+    def _searching(self, searching: bool) -> None:
+        self.browse.setVisible(not searching)
+        self._left_layout.setStretchFactor(self.search_panel, 1 if searching else 0)
+
+    def open_transcript_line(self, session_id: str, transcript_id: str) -> None:
+        """A search result: its session, its transcript, that line selected and in view."""
+        self.select_session(session_id)
+        if self.page.session_id != session_id:
+            self.statusBar().showMessage("That session no longer exists", 8000)
+            return
+        self.page.tabs.setCurrentWidget(self.page.transcript)
+        if not self.page.transcript.reveal(transcript_id):
+            self.statusBar().showMessage("That line is no longer in the session's transcript", 8000)
+
     def _on_event(self, event: SessionEvent) -> None:
         if event.kind == "session":
             self.sessions.session_changed(Session.from_dict(event.data))
+        elif event.kind == "transcript_revision" and self.search_panel.active:
+            self.search_panel.refresh()  # the lines found may have been replaced
+        elif event.kind == "status" and self.stack.currentWidget() is self.analytics:
+            self._analytics_timer.start()
         self.page.apply_event(event)
+
+    def show_analytics(self) -> None:
+        """Meetings per week and hours recorded, in place of the selected session."""
+        self.sessions.table.clearSelection()  # choosing a session again shows it
+        self.analytics.refresh()
+        self.stack.setCurrentWidget(self.analytics)
 
     def _export(self, session_id: str) -> None:
         session = self.app.store.get_session(session_id)
@@ -187,6 +246,16 @@ class MainWindow(QMainWindow):
         except MeetingBuddyError as exc:
             self.statusBar().showMessage(f"The transcript cannot be improved: {exc.message}", 15000)
 
+    def _rename(self, session_id: str, title: str) -> None:
+        try:
+            session = self.app.manager.rename(session_id, title)
+        except MeetingBuddyError as exc:
+            self.page.title.revert()
+            self.statusBar().showMessage(f"The session cannot be renamed: {exc.message}", 15000)
+            return
+        if self.page.session_id == session_id:
+            self.page.title.show_title(session_title(session))  # also when nothing changed
+
     def _restore(self, session_id: str, label: str) -> None:
         try:
             self.app.manager.restore_transcript(session_id, label)
@@ -200,6 +269,8 @@ class MainWindow(QMainWindow):
 
     def _deleted(self, session_id: str) -> None:
         self.sessions.session_deleted(session_id)
+        if self.search_panel.active:
+            self.search_panel.refresh()
         if self.page.session_id == session_id:
             self.page.session = None
             self.stack.setCurrentWidget(self.welcome)

@@ -1,5 +1,6 @@
-"""One session: its header (meeting, status, outcome in words, actions) over the live
-transcript, the participants, the log and the recording facts.
+"""One session: its header (its title, editable; status, outcome in words, actions) and the
+player of its recording over the live transcript, the participants, the log, the recording
+facts and the talk time.
 
 The store is read when a session is selected; after that the page follows the session's
 events."""
@@ -8,27 +9,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.diagnostics import bundles
 from app.error_texts import session_outcome
 from app.events import SessionEvent
 from app.models import Session, Status
-from app.refine import RefineJob, transcript_revision
+from app.refine import RefineJob, recording_facts, transcript_revision
 from app.runners.common import LIVE_BEHIND_KEY
 from app.store import Store
-from ui.formatting import local_time, meeting_title
-from ui.headings import heading
+from app.titles import session_title
+from ui.formatting import local_time, session_duration
 from ui.icons import platform_icon
 from ui.languages import language_name
 from ui.log_view import LogView
 from ui.participants_view import ParticipantsView
+from ui.playback import SEEK_STEP, Player
+from ui.playback_timeline import recording_timeline
 from ui.recording_view import RecordingView
 from ui.refine_panel import RefinePanel
 from ui.status_badge import StatusBadge
+from ui.talk_time_view import TalkTimeView
+from ui.title_edit import TitleEdit
 from ui.transcript_view import TranscriptView
 
 _BANNER_STYLES = {
@@ -36,6 +56,9 @@ _BANNER_STYLES = {
     "completed": "background: rgba(46, 125, 50, 0.12); border: 1px solid rgba(46, 125, 50, 0.45);",
     "note": "background: rgba(31, 111, 209, 0.10); border: 1px solid rgba(31, 111, 209, 0.4);",
 }
+
+# Widgets that use Space and the arrow keys themselves: while one has the focus, they keep them.
+_OWN_KEYS = (QLineEdit, QAbstractButton, QAbstractItemView, QComboBox, QTabBar)
 
 _DIAGNOSTICS_TIP = ("What the bot saw of the meeting page: a picture, the page and the log, without "
                     "passcodes. Send it to the maintainers when the bot got stuck.")
@@ -48,8 +71,9 @@ class SessionPage(QWidget):
     refineRequested = Signal(str)           # improve the transcript after the meeting
     refineCancelRequested = Signal(str)
     restoreRequested = Signal(str, str)     # session id, the label of a kept transcript
+    renameRequested = Signal(str, str)      # session id, the title typed ("" to remove it)
 
-    TRANSCRIPT, PARTICIPANTS, LOG, RECORDING = range(4)
+    TRANSCRIPT, PARTICIPANTS, LOG, RECORDING, TALK_TIME = range(5)
 
     def __init__(self, store: Store, folder_of: Callable[[Session], Path],
                  parent: QWidget | None = None, *,
@@ -61,8 +85,7 @@ class SessionPage(QWidget):
         self.session: Session | None = None
 
         self.platform_label = QLabel()
-        self.title = heading(point_size=15)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = TitleEdit(point_size=15)
         self.badge = StatusBadge()
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("The bot leaves; the recording and transcript are saved")
@@ -88,11 +111,16 @@ class SessionPage(QWidget):
         self.participants = ParticipantsView()
         self.log = LogView()
         self.recording = RecordingView()
+        self.player = Player()
+        self._playback_key: tuple | None = None  # what the player was loaded for
+        self.talk_time = TalkTimeView()
+        self._talk_time_loaded = False  # read from the store when its tab is first shown
         self.tabs = QTabWidget()
         self.tabs.addTab(self.transcript, "Transcript")
         self.tabs.addTab(self.participants, "Participants")
         self.tabs.addTab(self.log, "Log")
         self.tabs.addTab(self.recording, "Recording")
+        self.tabs.addTab(self.talk_time, "Talk time")
 
         top = QHBoxLayout()
         top.addWidget(self.platform_label)
@@ -113,12 +141,24 @@ class SessionPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(header)
+        layout.addWidget(self.player)
         layout.addWidget(self.tabs, 1)
 
         self.stop_button.clicked.connect(lambda: self._request(self.stopRequested))
         self.export_button.clicked.connect(lambda: self._request(self.exportRequested))
         self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
         self.diagnostics_button.clicked.connect(self.open_diagnostics)
+        self.transcript.lineActivated.connect(self.player.play_from)
+        self.player.positionChanged.connect(self.transcript.highlight_at)
+        self._playback_keys = [
+            QShortcut(QKeySequence(key), self, action, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            for key, action in ((Qt.Key.Key_Space, self.player.toggle),
+                                (Qt.Key.Key_Left, lambda: self.player.seek_by(-SEEK_STEP)),
+                                (Qt.Key.Key_Right, lambda: self.player.seek_by(SEEK_STEP)))]
+        cast(QApplication, QApplication.instance()).focusChanged.connect(self._focus_changed)
+        self.title.renamed.connect(
+            lambda title: self.session is not None and self.renameRequested.emit(self.session.session_id, title))
+        self.tabs.currentChanged.connect(lambda _: self._load_talk_time())
         self.refine.requested.connect(lambda: self._request(self.refineRequested))
         self.refine.cancelRequested.connect(lambda: self._request(self.refineCancelRequested))
         self.refine.restoreRequested.connect(
@@ -144,8 +184,18 @@ class SessionPage(QWidget):
         self._load_transcript(session)
         self.log.set_entries(self.store.logs(session_id))
         self.refine.reset()
+        self._talk_time_loaded = False
         self._show(session)
+        self._load_talk_time()
         return True
+
+    def _load_talk_time(self) -> None:
+        """The talk time is counted when its tab is shown, so a long meeting opens as fast
+        as before; then it follows the transcript's events."""
+        if self.session is None or self._talk_time_loaded or self.tabs.currentWidget() is not self.talk_time:
+            return
+        self._talk_time_loaded = True
+        self.talk_time.set_segments(self.store.transcripts(self.session.session_id), session_duration(self.session))
 
     def _load_transcript(self, session: Session) -> None:
         self.transcript.set_segments(self.store.iter_transcripts(session.session_id), self._placeholder(session))
@@ -158,12 +208,16 @@ class SessionPage(QWidget):
             self._show(Session.from_dict(event.data))
         elif event.kind == "transcript":
             self.transcript.add_event(event.data)
+            if self._talk_time_loaded and not event.data.get("is_partial"):
+                self.talk_time.add_event(event.data)
         elif event.kind == "log":
             self.log.add_event(event.data)
         elif event.kind == "refine":
             self.refine.apply_event(event.data)
         elif event.kind == "transcript_revision":
             self._load_transcript(self.store.get_session(event.session_id) or self.session)
+            self._talk_time_loaded = False
+            self._load_talk_time()
 
     def _placeholder(self, session: Session) -> str:
         if not session.transcription_enabled:
@@ -175,7 +229,9 @@ class SessionPage(QWidget):
     def _show(self, session: Session) -> None:
         self.session = session
         self.platform_label.setPixmap(platform_icon(session.platform).pixmap(QSize(28, 28)))
-        self.title.setText(meeting_title(session))
+        self.title.show_title(session_title(session))
+        copy = self.store.session_origin(session.session_id)[0]
+        self.title.set_editable(not copy, "A copy from another Meeting Buddy: rename it there")
         self.badge.set_status(session.status)
         self.stop_button.setEnabled(not session.is_terminal and session.status is not Status.LEAVING)
         language = (language_name(session.transcription_language) if session.transcription_enabled
@@ -188,21 +244,58 @@ class SessionPage(QWidget):
         self.tabs.setTabText(self.PARTICIPANTS, f"Participants ({len(session.current_participants)})"
                              if not session.is_terminal else "Participants")
         self.recording.show_session(session, self._folder_of(session))
+        if self._talk_time_loaded:
+            self.talk_time.set_duration(session_duration(session))
         self.transcript.text.setPlaceholderText(self._placeholder(session))
         self.transcript.set_behind(None if session.is_terminal else session.metadata.get(LIVE_BEHIND_KEY))
         self._show_diagnostics_button(session)
-        self._show_refine(session)
+        self._show_refine(session, copy)
+        self._show_playback(session)
 
     # -- the after-meeting pass ------------------------------------------------------------------
 
-    def _show_refine(self, session: Session) -> None:
-        """"Improve transcript" for a finished session recorded here with audio on disk."""
+    def _show_refine(self, session: Session, copy: bool) -> None:
+        """"Improve transcript" for a finished session recorded here (not a `copy`) with audio
+        on disk."""
         sid = session.session_id
-        refinable = (session.is_terminal and not self.store.session_origin(sid)[0]
+        refinable = (session.is_terminal and not copy
                      and any(self._folder_of(session).glob("audio_*.ogg")))
         self.refine.show_session(refinable=refinable, current=transcript_revision(session),
                                  kept=self.store.transcript_revisions(sid) if refinable else [],
                                  job=self._refine_job_of(sid))
+
+    # -- playback --------------------------------------------------------------------------------
+
+    def _show_playback(self, session: Session) -> None:
+        """The recording of a finished session recorded here; the player is loaded again only
+        when the session or what it recorded changes."""
+        if self.store.session_origin(session.session_id)[0]:
+            reason = "This session is a copy from another Meeting Buddy; its recording is there."
+        elif not session.is_terminal:
+            reason = "The recording can be played once the session has ended."
+        else:
+            reason = ""
+        key = (session.session_id, reason, session.audio_file_count, session.total_size_bytes)
+        if key == self._playback_key:
+            return
+        self._playback_key = key
+        self.transcript.highlight_at(None)
+        if reason:
+            self.player.unavailable(reason)
+        else:
+            start, segment_seconds = recording_facts(session)
+            self.player.load(recording_timeline(self._folder_of(session), start=start,
+                                                segment_seconds=segment_seconds))
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        own_keys = isinstance(new, _OWN_KEYS) and not self.player.isAncestorOf(new)
+        for shortcut in self._playback_keys:
+            shortcut.setEnabled(not own_keys)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if not event.spontaneous():  # another page took its place (the session was deleted) or the window closed
+            self.player.pause()
 
     # -- diagnostics ---------------------------------------------------------------------------
 

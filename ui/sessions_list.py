@@ -1,4 +1,4 @@
-"""The list of sessions, newest first: status badge, platform, start time, duration; filtered
+"""The list of sessions, newest first: status badge, title, start time, duration; filtered
 by status and searched by text. The store is read when the filter changes; live changes come
 from session events."""
 from __future__ import annotations
@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from app.models import Session, Status
 from app.store import Store
-from ui.formatting import clock, local_time, meeting_title, session_duration, status_label
+from app.titles import session_title
+from ui.formatting import clock, local_time, session_duration, status_label
 from ui.icons import platform_icon
 from ui.status_badge import StatusBadgeDelegate
 
@@ -64,7 +65,7 @@ class SessionsModel(QAbstractTableModel):
             if column == self.STATUS:
                 return status_label(session.status)
             if column == self.MEETING:
-                return meeting_title(session, short=True)
+                return session_title(session)
             if column == self.STARTED:
                 return local_time(session.join_timestamp or session.created_at)
             if column == self.DURATION:

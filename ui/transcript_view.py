@@ -1,15 +1,17 @@
 """A session's transcript as it is spoken: final segments with time and speaker, the current
 partial greyed at the end until its final replaces it. Follows the newest line until the user
-scrolls up; search highlights every match."""
+scrolls up; search highlights every match. A click on a line asks to play the recording from
+there, and the line being played is marked and kept in view."""
 from __future__ import annotations
 
+import bisect
 import itertools
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from app.models import TranscriptSegment
@@ -18,6 +20,7 @@ from ui.formatting import clock
 MUTED = QColor("#8a8d93")
 SPEAKER_COLORS = ("#3b82f6", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d",
                   "#dc2626")
+PLAYED = QColor(31, 111, 209, 40)  # the background of the line being played
 _BOTTOM_SLACK = 4  # pixels from the end that still count as "at the newest line"
 LOAD_BATCH = 50  # stored lines laid out per event-loop turn: a long meeting opens without a freeze
 
@@ -27,6 +30,8 @@ def speaker_color(name: str) -> QColor:
 
 
 class TranscriptView(QWidget):
+    lineActivated = Signal(float)  # a final line was clicked: its start, session seconds
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search_edit = QLineEdit()
@@ -68,12 +73,18 @@ class TranscriptView(QWidget):
         self._partial_start: int | None = None
         self._partial_text = ""
         self._final_count = 0
+        self._line_starts: list[float] = []  # final lines in document order, by start
+        self._line_blocks: list[int] = []  # their block numbers
+        self._played_block: int | None = None
         self._follow = True
+        self._block_of: dict[str, int] = {}  # final lines' block numbers, by transcript id
+        self._reveal_pending: str | None = None  # a line to show once the stored lines are laid out
         self._matches: list[QTextCursor] = []
         self._match_index = -1
         self._search_timer = QTimer(self, singleShot=True, interval=150)
         self._search_timer.timeout.connect(self._highlight)
 
+        self.text.viewport().installEventFilter(self)
         bar_scroll = self.text.verticalScrollBar()
         bar_scroll.valueChanged.connect(self._scrolled)
         self.follow_button.clicked.connect(self.follow_latest)
@@ -91,6 +102,9 @@ class TranscriptView(QWidget):
         self._partial_start = None
         self._partial_text = ""
         self._final_count = 0
+        self._line_starts, self._line_blocks, self._played_block = [], [], None
+        self._block_of.clear()
+        self._reveal_pending = None
         self.follow_latest()
 
     def set_segments(self, segments: Iterable[TranscriptSegment], placeholder: str) -> None:
@@ -123,6 +137,8 @@ class TranscriptView(QWidget):
             for data in held:
                 self.add_event(data)
         self._after_change()
+        if self._reveal_pending is not None and (self._reveal_pending in self._block_of or not self.loading):
+            self.reveal(self._reveal_pending)
 
     def add_event(self, data: dict[str, Any]) -> None:
         """A "transcript" event: a partial replaces the previous partial; a final replaces
@@ -203,7 +219,11 @@ class TranscriptView(QWidget):
 
     def _append_final(self, transcript_id: str, start: float, speaker: str | None, text: str) -> None:
         self._seen.add(transcript_id)
-        self._write_line(self._new_block(), start, speaker, text, partial=False)
+        cursor = self._new_block()
+        self._line_starts.append(start)
+        self._line_blocks.append(cursor.blockNumber())
+        self._write_line(cursor, start, speaker, text, partial=False)
+        self._block_of[transcript_id] = self.text.document().blockCount() - 1
         self._final_count += 1
 
     def _append_partial(self, start: float, speaker: str | None, text: str) -> None:
@@ -251,6 +271,89 @@ class TranscriptView(QWidget):
         bar = self.text.verticalScrollBar()
         self._follow = value >= bar.maximum() - _BOTTOM_SLACK
         self.follow_button.setVisible(not self._follow)
+
+    # -- playback ----------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A click on a final line (not the end of a drag that selected text) activates it."""
+        if (watched is self.text.viewport() and isinstance(event, QMouseEvent)
+                and event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton
+                and not self.text.textCursor().hasSelection()):
+            block = self.text.cursorForPosition(event.position().toPoint()).blockNumber()
+            line = bisect.bisect_left(self._line_blocks, block)
+            if line < len(self._line_blocks) and self._line_blocks[line] == block:
+                self.lineActivated.emit(self._line_starts[line])
+        return super().eventFilter(watched, event)
+
+    def highlight_at(self, seconds: float | None) -> None:
+        """Marks the line spoken at session time `seconds` (the last one begun by then) and
+        scrolls it into view; None marks none."""
+        line = bisect.bisect_right(self._line_starts, seconds) - 1 if seconds is not None else -1
+        block = self._line_blocks[line] if line >= 0 else None
+        if block == self._played_block:
+            return
+        for number, background in ((self._played_block, None), (block, PLAYED)):
+            if number is None:
+                continue
+            cursor = QTextCursor(self.text.document().findBlockByNumber(number))
+            fmt = cursor.blockFormat()
+            if background is None:
+                fmt.clearBackground()
+            else:
+                fmt.setBackground(background)
+            cursor.setBlockFormat(fmt)
+        self._played_block = block
+        if block is not None:
+            self._show_block(block)
+
+    def _show_block(self, number: int) -> None:
+        doc = self.text.document()
+        area = doc.documentLayout().blockBoundingRect(doc.findBlockByNumber(number))
+        bar = self.text.verticalScrollBar()
+        height = self.text.viewport().height()
+        if area.top() < bar.value() or area.bottom() > bar.value() + height:
+            bar.setValue(round(area.top() - height / 3))  # some of what was said before stays in view
+
+    @property
+    def played_line(self) -> str | None:
+        """The text of the line marked as being played."""
+        if self._played_block is None:
+            return None
+        return self.text.document().findBlockByNumber(self._played_block).text()
+
+    # -- showing one line (a search result) -------------------------------------------------
+
+    def reveal(self, transcript_id: str) -> bool:
+        """Selects the final line `transcript_id` and scrolls it into view, now or, while the
+        stored lines are still being laid out, once it is. False when the transcript shown
+        has no such line."""
+        block = self._block_of.get(transcript_id)
+        if block is None:
+            self._reveal_pending = transcript_id if self.loading else None
+            return self.loading
+        self._reveal_pending = None
+        self._follow = False  # new lines must not scroll it away
+        line = self.text.document().findBlockByNumber(block)
+        cursor = QTextCursor(line)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        self.text.setTextCursor(cursor)
+        self._center(block)
+        QTimer.singleShot(0, lambda: self._center(block))  # again once laid out and shown
+        return True
+
+    def _center(self, block: int) -> None:
+        line = self.text.document().findBlockByNumber(block)
+        if not line.isValid():
+            return
+        self.text.ensureCursorVisible()
+        top = self.text.cursorRect(QTextCursor(line)).top()
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.value() + top - self.text.viewport().height() // 3)  # what was said before stays in view
+
+    @property
+    def selected_line(self) -> str:
+        """The text of the line the cursor is on (the one a search result showed)."""
+        return self.text.textCursor().block().text()
 
     # -- search ------------------------------------------------------------------------------
 

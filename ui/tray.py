@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from app.error_texts import explain
 from app.events import SessionEvent
 from app.models import Status
-from ui.formatting import meeting_title, status_label
+from app.titles import session_title
+from ui.formatting import status_label
 from ui.icons import tray_icon
 
 if TYPE_CHECKING:
@@ -76,14 +77,14 @@ class Tray(QObject):
             self.state = state
             self.icon.setIcon(tray_icon(state))
         self.icon.setToolTip("Meeting Buddy" if not live else
-                             "Meeting Buddy — " + "; ".join(f"{meeting_title(s)}: {status_label(s.status)}"
+                             "Meeting Buddy — " + "; ".join(f"{session_title(s)}: {status_label(s.status)}"
                                                            for s in live))
         for menu in self._session_menus:
             self.menu.removeAction(menu.menuAction())
             menu.deleteLater()
         self._session_menus = []
         for session in live:
-            menu = QMenu(f"{meeting_title(session)} — {status_label(session.status)}", self.menu)
+            menu = QMenu(f"{session_title(session)} — {status_label(session.status)}", self.menu)
             show = menu.addAction("Show")
             show.triggered.connect(lambda _=False, sid=session.session_id: self._show_session(sid))
             stop = menu.addAction("Stop")

@@ -1,4 +1,5 @@
-"""Session endpoints: start, list, show, stop, purge, transcripts, export, import, diagnostics."""
+"""Session endpoints: start, list, show, rename, stop, purge, transcripts, export, analytics,
+import, diagnostics."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -11,6 +12,8 @@ from app.api.schemas import (
     FormatName,
     ImportBody,
     PlatformName,
+    RenameBody,
+    SessionAnalyticsOut,
     SessionOut,
     SessionPageOut,
     StartSessionBody,
@@ -23,6 +26,7 @@ from app.export import FORMATS, export_filename, export_transcript
 from app.models import Session, TranscriptSegment
 from app.paths import validate_id
 from app.sessions import SessionManager, StartRequest
+from app.talk_time import talk_time
 from app.workers import off_loop
 
 MAX_OFFSET = 2 ** 31 - 1
@@ -79,6 +83,15 @@ async def get_session(session_id: str, manager: Manager) -> dict[str, Any]:
     return load_session(manager, session_id).to_dict()
 
 
+@router.patch("/sessions/{session_id}", response_model=SessionOut, summary="(ours) Rename a session",
+              responses=error_responses(404, 409, 413, 422))
+async def rename_session(session_id: str, body: RenameBody, manager: Manager) -> dict[str, Any]:
+    """Sets `metadata.title`, cleaned; a null or blank title removes it. A copy of another
+    Meeting Buddy's session is 409 SESSION_READ_ONLY."""
+    load_session(manager, session_id)
+    return manager.rename(session_id, body.title).to_dict()
+
+
 @router.post("/sessions/{session_id}/stop", response_model=SessionOut, summary="Stop a session",
              responses=error_responses(404, 409, 422))
 async def stop_session(session_id: str, manager: Manager) -> dict[str, Any]:
@@ -130,6 +143,16 @@ async def export(session_id: str, manager: Manager,
     data = await off_loop(export_transcript, session, segments, fmt)
     return Response(data, media_type=FORMATS[fmt].content_type, headers={
         "Content-Disposition": f'attachment; filename="{export_filename(session, fmt)}"'})
+
+
+@router.get("/sessions/{session_id}/analytics", response_model=SessionAnalyticsOut,
+            summary="(ours) Talk time per speaker and who spoke when, from the final transcript",
+            responses=error_responses(404, 422))
+async def session_analytics(session_id: str, manager: Manager) -> dict[str, Any]:
+    """The numbers the Markdown and DOCX exports show under "Talk time"."""
+    load_session(manager, session_id)
+    counted = await off_loop(lambda: talk_time(manager.store.transcripts(session_id)))
+    return {"session_id": session_id, **counted.to_dict()}
 
 
 @router.get("/sessions/{session_id}/diagnostics", response_model=DiagnosticsOut,

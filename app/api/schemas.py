@@ -141,6 +141,13 @@ class SessionOut(BaseModel):
     participant_history: list[dict[str, Any]]
 
 
+class RenameBody(_Strict):
+    title: str | None = Field(description="(ours) the session's new title, kept as metadata.title: control "
+                                          "and bidi characters are removed, whitespace collapsed, and it is "
+                                          "cut at 200 characters; null or blank removes it (the session is "
+                                          "called after its meeting link again)")
+
+
 class SessionPageOut(BaseModel):
     data: list[SessionOut]
     total_count: int
@@ -179,6 +186,32 @@ class PublishedTranscript(BaseModel):
 
 class TranscriptOut(PublishedTranscript):
     session_id: str = Field(description="(ours) the session the segment belongs to")
+
+
+# -- one session's analytics (ours) ---------------------------------------------------------
+
+class SpeakerTalkOut(BaseModel):
+    speaker: str | None = Field(description="null: the lines without a speaker, counted as one speaker")
+    talk_time_seconds: float = Field(description="the time their lines cover, each moment counted once")
+    percentage: float = Field(description="share of total_talk_time_seconds, 0 to 100")
+    segment_count: int = Field(description="their final transcript lines")
+
+
+class TimelineSpanOut(BaseModel):
+    speaker: str | None
+    start_time: float = Field(description="seconds from the session's start")
+    end_time: float
+
+
+class SessionAnalyticsOut(BaseModel):
+    session_id: str
+    total_talk_time_seconds: float = Field(description="the sum of every speaker's talk time")
+    speech_seconds: float = Field(description="the time at least one person was speaking")
+    overlap_seconds: float = Field(description="the time two or more people were speaking at once")
+    speakers: list[SpeakerTalkOut] = Field(description="the most talk first; empty when nothing was transcribed")
+    timeline: list[TimelineSpanOut] = Field(description="who spoke when: each speaker's stretches of speech "
+                                                        "(their overlapping or touching lines merged), by "
+                                                        "start time")
 
 
 # -- the after-meeting pass (ours) -----------------------------------------------------------
@@ -273,6 +306,35 @@ class ImportBody(_Strict):
     transcripts: list[TranscriptIn] = Field(default_factory=list)
     origin: str | None = Field(None, min_length=1, max_length=512,
                                   description="where the session comes from (an instance name or URL)")
+
+
+# -- search (ours) ---------------------------------------------------------------------------
+
+class SearchHitOut(BaseModel):
+    """A transcript line that matches, best first."""
+
+    session_id: str
+    transcript_id: str
+    text: str = Field(description="the whole line")
+    snippet: str = Field(description="the part of the line around the match, plain text (\u2026 where cut)")
+    highlights: list[tuple[int, int]] = Field(
+        description="the matched words in `snippet`: [start, end) offsets in characters (Unicode code points)")
+    speaker: str | None
+    start_time: float = Field(description="seconds from the start of the session")
+    end_time: float
+    language_code: str
+    score: float = Field(description="relevance (bm25, sign turned: higher is better); compare within one answer")
+    session_created_at: str = Field(json_schema_extra={"format": "date-time"},
+                                    description="when the session started")
+    platform: PlatformName
+
+
+class SearchResultsOut(BaseModel):
+    query: str = Field(description="q as sent")
+    data: list[SearchHitOut] = Field(description="best match first; empty when nothing matches")
+    has_more: bool = Field(description="more lines match after this page (raise offset by limit)")
+    limit: int
+    offset: int
 
 
 # -- analytics -------------------------------------------------------------------------------

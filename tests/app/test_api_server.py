@@ -140,7 +140,7 @@ def test_unknown_paths_and_methods_answer_the_envelope(http):
     response = http.patch("/sessions")
     assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET, POST"  # every method of the path, not one route's
-    assert http.patch("/sessions/mbsess_x").headers["allow"] == "DELETE, GET, PUT"
+    assert http.post("/sessions/mbsess_x").headers["allow"] == "DELETE, GET, PATCH, PUT"
 
 
 def test_an_unexpected_failure_is_an_internal_error_without_internals(server, http):
@@ -570,7 +570,8 @@ def test_the_served_openapi_document_is_public_and_matches_the_committed_one(ser
                  "/sessions/{session_id}/transcripts", "/sessions/{session_id}/transcripts/export",
                  "/sessions/{session_id}/stream", "/sessions/{session_id}/transcripts/stream",
                  "/sessions/{session_id}/logs/stream", "/sessions/{session_id}/diagnostics", "/analytics/summary", "/analytics/trends",
-                 "/analytics/duration-distribution", "/analytics/status-breakdown", "/analytics/active"):
+                 "/analytics/duration-distribution", "/analytics/status-breakdown", "/analytics/active",
+                 "/search"):
         assert "/v1/meeting-buddy" + path in paths
     assert set(served.json()["components"]["securitySchemes"]) == {"bearerAuth", "apiKeyAuth"}
     # the value lists spelled out for type checkers are the real ones

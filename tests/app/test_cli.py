@@ -126,3 +126,51 @@ def test_unwritable_export_target_is_a_clear_error(recorded, tmp_path):
     out = run_cli("sessions", "export", recorded.session_id, "--format", "txt", "-o", str(target))
     assert out.returncode == 1
     assert "cannot write" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_sessions_rename_prints_the_renamed_session_and_keeps_it(recorded):
+    out = run_cli("sessions", "rename", recorded.session_id, "  Sprint\u202e review\x1b  ")
+    assert out.returncode == 0, out.stderr
+    renamed = json.loads(out.stdout)
+    assert renamed["session_id"] == recorded.session_id and renamed["metadata"]["title"] == "Sprint review"
+    shown = json.loads(run_cli("sessions", "show", recorded.session_id).stdout)
+    assert shown["metadata"]["title"] == "Sprint review"
+    cleared = json.loads(run_cli("sessions", "rename", recorded.session_id, "").stdout)
+    assert "title" not in cleared["metadata"]
+
+
+def test_sessions_rename_errors_are_one_line(recorded, isolated_dirs):
+    missing = run_cli("sessions", "rename", "mbsess_nope", "x")
+    assert missing.returncode == 2 and "SESSION_NOT_FOUND" in missing.stderr and "Traceback" not in missing.stderr
+    usage = run_cli("sessions", "rename", recorded.session_id)
+    assert usage.returncode == 2 and "title" in usage.stderr
+
+
+def test_a_running_session_of_the_open_app_is_renamed_there(isolated_dirs):
+    from app.folder_lock import DataFolderLock
+
+    store = Store(isolated_dirs)
+    session = Session.create(meeting_link=TEAMS, platform="teams")
+    session.transition(Status.JOINING)
+    store.save_session(session)
+    store.close()
+    lock = DataFolderLock(isolated_dirs)
+    assert lock.acquire()  # the window holds the data folder
+    try:
+        out = run_cli("sessions", "rename", session.session_id, "Mine")
+    finally:
+        lock.release()
+    assert out.returncode == 1 and "rename it there" in out.stderr
+    assert "title" not in json.loads(run_cli("sessions", "show", session.session_id).stdout)["metadata"]
+
+
+def test_sessions_analytics_prints_talk_time_as_the_api_does(recorded):
+    out = run_cli("sessions", "analytics", recorded.session_id)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {
+        "session_id": recorded.session_id, "total_talk_time_seconds": 2.3, "speech_seconds": 2.3,
+        "overlap_seconds": 0.0,
+        "speakers": [{"speaker": "Alice", "talk_time_seconds": 1.5, "percentage": 65.2, "segment_count": 1},
+                     {"speaker": "Bob", "talk_time_seconds": 0.8, "percentage": 34.8, "segment_count": 1}],
+        "timeline": [{"speaker": "Alice", "start_time": 1.0, "end_time": 2.5},
+                     {"speaker": "Bob", "start_time": 3.0, "end_time": 3.8}]}

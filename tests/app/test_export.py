@@ -25,8 +25,10 @@ from app.export import (
     srt_text,
 )
 from app.models import ParticipantEvent, Session, Status, TranscriptSegment
+from app.talk_time import talk_time
 
 LINK = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=x&y=1"
+TITLE = "Teams meeting · abc — 2026-11-26"  # the name taken from the link, and the day
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ def test_json_keeps_text_that_has_no_utf8_form(session):
 def test_txt_header_and_speaker_groups(session, segments):
     text = export_transcript(session, segments, "txt").decode("utf-8")
     lines = text.split("\n")
-    assert lines[0] == "Meeting Buddy — Microsoft Teams meeting — 2026-11-26"
+    assert lines[0] == TITLE
     for fact in ("Platform: Microsoft Teams", f"Meeting link: {LINK}", "Status: completed",
                  "Duration: 03:05:00", "Language: en"):
         assert fact in lines[1]
@@ -316,7 +318,7 @@ def assert_inert_markdown(escaped: str) -> None:
 def test_markdown_structure(session, segments):
     md = export_transcript(session, segments, "md").decode("utf-8")
     lines = md.split("\n")
-    assert lines[0] == "# Meeting Buddy — Microsoft Teams meeting — 2026-11-26"
+    assert lines[0] == f"# {TITLE}"
     facts = dict(re.fullmatch(r"- \*\*(.+?):\*\* (.*)", line).groups()
                  for line in lines[2:lines.index("## Participants") - 1])
     assert facts["Platform"] == "Microsoft Teams"
@@ -326,7 +328,7 @@ def test_markdown_structure(session, segments):
     assert facts["Duration"] == "03:05:00"
     assert facts["Language"] == "en"
 
-    participants = lines[lines.index("## Participants") + 2:lines.index("## Transcript") - 1]
+    participants = lines[lines.index("## Participants") + 2:lines.index("## Talk time") - 1]
     assert [md_unescape(p[2:]) for p in participants] == participant_names(session)
     assert "- Late \\<Larry\\>" in participants
 
@@ -368,10 +370,10 @@ def test_docx_content(session, segments):
     document = open_docx(export_transcript(session, segments, "docx"))
     paragraphs = document.paragraphs
     assert paragraphs[0].style.name == "Title"
-    assert paragraphs[0].text == "Meeting Buddy — Microsoft Teams meeting — 2026-11-26"
+    assert paragraphs[0].text == TITLE
     assert document.core_properties.title == paragraphs[0].text
 
-    (table,) = document.tables
+    table, _talk = document.tables
     assert len(table.columns) == 2
     facts = {row.cells[0].text: row.cells[1].text for row in table.rows}
     assert facts["Platform"] == "Microsoft Teams"
@@ -403,6 +405,94 @@ def test_docx_drops_characters_xml_cannot_hold(session):
     assert document.paragraphs[-1].text == "bell null and \ufffd surrogate"
 
 
+# --- talk time (Markdown and DOCX) -------------------------------------------------------------
+
+def expected_talk_rows(segments: list[TranscriptSegment]) -> list[tuple[str, str, str]]:
+    """(speaker, HH:MM:SS, share) as app.talk_time counts them: the API's numbers."""
+    return [(s.speaker or "Unknown speaker", format_timestamp(int(s.seconds))[:8], f"{s.percentage:.1f}%")
+            for s in talk_time(segments).speakers]
+
+
+def md_cells(line: str) -> list[str]:
+    """The cells of a Markdown table row; an escaped pipe stays inside its cell."""
+    assert line.startswith("| ") and line.endswith(" |"), line
+    return [md_unescape(cell.strip()) for cell in re.split(r"(?<!\\)\|", line[2:-2])]
+
+
+def md_talk_time(md: str) -> tuple[list[list[str]], list[str]]:
+    """The talk-time table's rows (header first) and the lines after it."""
+    lines = md.split("\n")
+    section = lines[lines.index("## Talk time") + 2:lines.index("## Transcript") - 1]
+    table = [line for line in section if line.startswith("|")]
+    assert section[:len(table)] == table, "the table comes first"
+    assert table[1] == "| --- | ---: | ---: |"
+    return [md_cells(line) for line in table[:1] + table[2:]], section[len(table):]
+
+
+def test_markdown_talk_time_reads_back_as_counted(session, segments):
+    md = export_transcript(session, segments, "md").decode("utf-8")
+    lines = md.split("\n")
+    assert lines.index("## Participants") < lines.index("## Talk time") < lines.index("## Transcript")
+    rows, rest = md_talk_time(md)
+    assert rows[0] == ["Speaker", "Talk time", "Share"]
+    assert [tuple(row) for row in rows[1:]] == expected_talk_rows(segments)
+    assert [tuple(row) for row in rows[1:]] == [("Alice", "00:00:08", "66.2%"), ("Bob", "00:00:03", "23.0%"),
+                                               ("Unknown speaker", "00:00:01", "10.8%")]
+    assert rest == ["", "Someone was speaking for 00:00:13."]
+
+
+def test_talk_time_names_are_escaped_and_people_talking_at_once_are_told(session):
+    hostile = "| Bob *the* <b>admin</b> \\ #1"
+    talk = [seg(session, "one", 0, 10, hostile), seg(session, "two", 4, 6, "- Eve"), seg(session, "three", 5, 8, "1. Ann")]
+    md = export_transcript(session, talk, "md").decode("utf-8")
+    rows, rest = md_talk_time(md)
+    assert [row[0] for row in rows[1:]] == [hostile, "1. Ann", "- Eve"]
+    raw_rows = [line for line in md.split("\n") if line.startswith("| ") and "---" not in line][1:]
+    for line in raw_rows:
+        name_cell = re.split(r"(?<!\\)\|", line[2:-2])[0].strip()
+        assert_inert_markdown(name_cell)
+        assert len(re.split(r"(?<!\\)\|", line[2:-2])) == 3  # no pipe of a name opens a column
+    assert rest == ["", "Someone was speaking for 00:00:10, two or more people at once for 00:00:04."]
+    document = open_docx(export_transcript(session, talk, "docx"))
+    table = document.tables[1]
+    assert [row.cells[0].text for row in table.rows[1:]] == [hostile, "1. Ann", "- Eve"]
+
+
+def test_docx_talk_time_reads_back_as_counted(session, segments):
+    document = open_docx(export_transcript(session, segments, "docx"))
+    texts = [p.text for p in document.paragraphs]
+    assert texts.index("Participants") < texts.index("Talk time") < texts.index("Transcript")
+    assert document.paragraphs[texts.index("Talk time")].style.name == "Heading 1"
+    _facts, table = document.tables
+    cells = [[cell.text for cell in row.cells] for row in table.rows]
+    assert cells[0] == ["Speaker", "Talk time", "Share"]
+    assert all(cell.paragraphs[0].runs[0].bold for cell in table.rows[0].cells)
+    assert [tuple(row) for row in cells[1:]] == expected_talk_rows(segments)
+    assert texts[texts.index("Transcript") - 1] == "Someone was speaking for 00:00:13."
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx"])
+def test_talk_time_of_an_empty_transcript_says_so(session, fmt):
+    for segments in ([], [seg(session, "  ", 0, 5, "Bob")]):
+        data = export_transcript(session, segments, fmt)
+        if fmt == "md":
+            assert "## Talk time\n\n_No speech transcribed._\n\n## Transcript" in data.decode()
+        else:
+            document = open_docx(data)
+            texts = [p.text for p in document.paragraphs]
+            assert texts[texts.index("Talk time") + 1] == "No speech transcribed."
+            assert len(document.tables) == 1
+
+
+def test_exports_use_the_title_given_to_the_session(segments):
+    titled = make_session(metadata={"title": "Budget *review* <Q4>"})
+    md = export_transcript(titled, segments, "md").decode()
+    assert md.split("\n")[0] == "# Budget \\*review\\* \\<Q4\\> — 2026-11-26"
+    assert export_transcript(titled, segments, "txt").decode().split("\n")[0] == "Budget *review* <Q4> — 2026-11-26"
+    document = open_docx(export_transcript(titled, segments, "docx"))
+    assert document.paragraphs[0].text == document.core_properties.title == "Budget *review* <Q4> — 2026-11-26"
+
+
 # --- empty transcripts, formats, file names ----------------------------------------------------
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -417,7 +507,7 @@ def test_empty_transcript_is_a_valid_document(session, fmt):
         assert loaded == {"session": session.to_dict(), "transcripts": []}
     elif fmt == "txt":
         text = data.decode()
-        assert text.startswith("Meeting Buddy — Microsoft Teams meeting") and "No transcript." in text
+        assert text.startswith(TITLE) and "No transcript." in text
         assert not re.search(r"^\[\d", text, re.M)
     elif fmt == "md":
         md = data.decode()
@@ -425,7 +515,7 @@ def test_empty_transcript_is_a_valid_document(session, fmt):
         assert "\n**" not in md
     else:
         document = open_docx(data)
-        assert document.paragraphs[0].text.startswith("Meeting Buddy")
+        assert document.paragraphs[0].text == TITLE
         assert document.tables[0].rows[0].cells[1].text == "Microsoft Teams"
         assert document.paragraphs[-1].text == "No transcript."
 

@@ -7,10 +7,11 @@ import asyncio
 
 import pytest
 
-from app.errors import InvalidMeetingLink, SessionNotFound, ValidationError
+from app.errors import InvalidMeetingLink, SessionNotFound, SessionReadOnly, ValidationError
 from app.events import AsyncSubscription
 from app.models import Status
 from app.sessions import SessionManager, StartRequest
+from app.titles import MAX_TITLE, session_title
 from tests.fakes import RECORDING, happy_path, join, leave, log, recording, say, scripted, status
 
 LINK = "https://meet.google.com/abc-defg-hij"
@@ -253,3 +254,64 @@ def test_names_from_a_meeting_page_are_made_safe_before_they_are_stored(store):
     assert all(ch.isprintable() for name in names for ch in name)
     [said] = store.transcripts(session.session_id)
     assert said.speaker == "Evegnp.exe"
+
+
+# -- titles -----------------------------------------------------------------------------------
+
+def test_rename_keeps_a_cleaned_title_in_metadata_and_publishes_the_session(store):
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK))
+    events: list = []
+    manager.bus.subscribe(events.append, session_id=session.session_id)
+
+    renamed = manager.rename(session.session_id, "  Weekly\u202e\u200b  sync\x1b[2J\n\tteam  ")
+    assert renamed.metadata["title"] == "Weekly sync[2J team"  # control, bidi, zero-width gone
+    assert renamed.updated_at >= session.updated_at
+    assert store.get_session(session.session_id).metadata["title"] == "Weekly sync[2J team"  # persisted
+    published = [e for e in events if e.kind == "session"]
+    assert len(published) == 1 and published[0].data["metadata"]["title"] == "Weekly sync[2J team"
+    assert any(e.kind == "log" and "Weekly sync[2J team" in e.data["message"] for e in events)
+    assert any("Renamed" in entry.message for entry in store.logs(session.session_id))
+
+    capped = manager.rename(session.session_id, "y" * 100_000).metadata["title"]
+    assert len(capped) == MAX_TITLE and capped.endswith("\u2026")
+
+
+def test_renaming_to_the_same_title_changes_nothing(store):
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK))
+    first = manager.rename(session.session_id, "Standup")
+    events: list = []
+    manager.bus.subscribe(events.append)
+    again = manager.rename(session.session_id, " Standup ")
+    assert again.updated_at == first.updated_at and events == []  # sync has nothing new to send
+
+
+def test_a_blank_title_gives_the_link_derived_name_back(store):
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK))
+    manager.rename(session.session_id, "Planning")
+    for blank in ("", "   ", "\u202e\x00", None):
+        manager.rename(session.session_id, "Planning")
+        cleared = manager.rename(session.session_id, blank)
+        assert "title" not in cleared.metadata
+        assert session_title(store.get_session(session.session_id)) == "Google Meet · abc-defg-hij"
+
+
+def test_a_copy_from_another_meeting_buddy_is_renamed_there(store):
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK))
+    store.save_session(session, is_remote=True, remote_origin="buddy-b")
+    with pytest.raises(SessionReadOnly):
+        manager.rename(session.session_id, "Mine now")
+    assert "title" not in store.get_session(session.session_id).metadata
+    with pytest.raises(SessionNotFound):
+        manager.rename("mbsess_doesnotexist", "x")
+
+
+def test_a_title_given_at_the_start_is_cleaned_too(store):
+    manager = manager_with(store)
+    session, _ = manager.create(StartRequest(LINK, metadata={"title": " Board\u202e  review ", "team": "x"}))
+    assert session.metadata == {"title": "Board review", "team": "x"}
+    blank, _ = manager.create(StartRequest(LINK, metadata={"title": "\u200b"}))
+    assert "title" not in blank.metadata

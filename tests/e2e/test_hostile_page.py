@@ -36,7 +36,7 @@ from app.sessions import MAX_NAME, StartRequest, clean_untrusted
 from app.settings import Settings
 from recorder.segments import probe_segments
 from recorder.simulator.scenario import load_scenario
-from tests.app.test_export import assert_inert_markdown, md_unescape, open_docx, parse_srt, parse_vtt
+from tests.app.test_export import assert_inert_markdown, md_talk_time, md_unescape, open_docx, parse_srt, parse_vtt
 from tests.e2e.test_e2e_sessions import recall, words
 from ui.application import Application
 
@@ -267,7 +267,7 @@ def check_exports(written: dict[str, bytes], session, hostile: list[str], mallor
     assert set(hostile) <= {e["participant_name"] for e in data["session"]["participant_history"]}
 
     md = written["md"].decode("utf-8").split("\n")
-    listed = md[md.index("## Participants") + 2:md.index("## Transcript") - 1]
+    listed = md[md.index("## Participants") + 2:md.index("## Talk time") - 1]
     assert [md_unescape(line[2:]) for line in listed] == participant_names(session)
     tokens = MarkdownIt("commonmark").parse("\n".join(listed))
     items = [t for t in tokens if t.type == "inline"]
@@ -276,6 +276,15 @@ def check_exports(written: dict[str, bytes], session, hostile: list[str], mallor
         assert {child.type for child in item.children} <= {"text"}, [c.type for c in item.children]
     for line in listed:
         assert_inert_markdown(line[2:])
+    # the talk-time table: each name one cell of plain text, as it was said
+    rows, _ = md_talk_time("\n".join(md))
+    assert mallory in [name for name, _, _ in rows[1:]], rows
+    table = MarkdownIt("commonmark").enable("table").parse("\n".join(
+        line for line in md[md.index("## Talk time"):md.index("## Transcript")] if line.startswith("|")))
+    cells = [t for t in table if t.type == "inline"]
+    assert len(cells) == 3 * len(rows), len(cells)
+    for cell in cells:
+        assert {child.type for child in cell.children} <= {"text"}, [c.type for c in cell.children]
     headings = [line for line in md if line.startswith("**") and " — " in line]
     assert any(md_unescape(h[2:h.rindex("** — ")]) == mallory for h in headings), headings
 
@@ -284,3 +293,5 @@ def check_exports(written: dict[str, bytes], session, hostile: list[str], mallor
     assert set(hostile) <= set(bullets), set(hostile) - set(bullets)
     assert any(p.runs and p.runs[0].text == mallory for p in document.paragraphs)
     assert re.search(r"<b>Mallory</b>", "\n".join(p.text for p in document.paragraphs))
+    talk = document.tables[1]
+    assert mallory in [row.cells[0].text for row in talk.rows[1:]]

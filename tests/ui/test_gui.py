@@ -37,6 +37,7 @@ from app.models import TranscriptSegment
 from app.settings import load_settings
 from app.single_instance import send_to_running_instance
 from app.store import Store
+from app.talk_time import talk_time
 from recorder.bot.diagnostics import PageDiagnostics
 from tests.fakes import (
     ACTIVE,
@@ -56,6 +57,7 @@ from tests.fakes import (
 )
 from ui.application import Application
 from ui.session_actions import export_filters
+from ui.sessions_list import SessionsModel
 from ui.settings_dialog import SettingsDialog
 from ui.transcript_view import LOAD_BATCH, MUTED, TranscriptView
 
@@ -573,7 +575,7 @@ def test_tray_quick_join_uses_a_meeting_link_on_the_clipboard(make_app, qtbot):
     [session] = app.store.list_sessions().data
     assert session.platform == "zoom" and session.bot_name == app.settings.bot_name
     menus = app.tray.session_menus()
-    assert len(menus) == 1 and menus[0].title().startswith("Zoom · 123456789")
+    assert len(menus) == 1 and menus[0].title().startswith("Zoom meeting · 123 456 789")
     stop = next(a for a in menus[0].actions() if a.text() == "Stop")
     stop.trigger()
     qtbot.waitUntil(lambda: app.tray.state == "idle")
@@ -864,3 +866,65 @@ def test_the_after_meeting_settings_are_saved_and_used(make_app, qtbot):
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
     assert (load_settings().refine_after_session, load_settings().refine_model) == (False, "tiny.en")
     assert app.manager.refiner.options.after_session is False and app.manager.refiner.options.model == "tiny.en"
+
+
+# -- titles, talk time, analytics ----------------------------------------------------------------
+
+def test_renaming_on_the_session_page_renames_it_in_the_list(make_app, qtbot):
+    app = make_app()
+    sid = start_from_form(qtbot, app)
+    page, sessions = app.window.page, app.window.sessions
+
+    def listed() -> str:
+        return sessions.model.index(sessions.model.row_of(sid), SessionsModel.MEETING).data()
+
+    assert listed() == page.title.text() == "Google Meet · abc-defg-hij"
+    page.title.selectAll()
+    qtbot.keyClicks(page.title, "Weekly ")
+    page.title.insert("\u202esync")  # typed as a paste would (QTest types ASCII only)
+    qtbot.keyClick(page.title, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: listed() == "Weekly sync")
+    assert page.title.text() == "Weekly sync"  # cleaned as stored
+    assert app.store.get_session(sid).metadata["title"] == "Weekly sync"
+    assert any("Renamed" in line for line in page.log.visible_lines())
+
+    page.title.selectAll()
+    qtbot.keyClick(page.title, Qt.Key.Key_Delete)
+    qtbot.keyClick(page.title, Qt.Key.Key_Return)  # emptied: called after its link again
+    qtbot.waitUntil(lambda: listed() == "Google Meet · abc-defg-hij")
+    assert page.title.text() == "Google Meet · abc-defg-hij" and "title" not in app.store.get_session(sid).metadata
+
+
+def test_the_talk_time_tab_shows_each_speakers_share_as_the_meeting_goes(make_app, qtbot):
+    script = Script(hold_final=True)
+    app = make_app(script)
+    sid = start_from_form(qtbot, app)
+    page = app.window.page
+    qtbot.waitUntil(lambda: page.transcript.partial_text == "hello every")
+    page.tabs.setCurrentIndex(page.TALK_TIME)
+    assert page.talk_time.shares() == [] and "Nobody has been heard" in page.talk_time.summary.text()
+    script.release()
+    qtbot.waitUntil(lambda: len(page.talk_time.shares()) == 2)
+    # Alice 1.0-2.6 s, Bob 3.0-4.1 s: the numbers the API and the exports give
+    assert page.talk_time.shares() == [("Alice", 59.3), ("Bob", 40.7)]
+    counted = talk_time(app.store.transcripts(sid))
+    assert [(row.label, row.fraction) for row in page.talk_time.chart.rows] == [
+        (s.speaker, s.share) for s in counted.speakers]
+    assert [lane.spans for lane in page.talk_time.timeline.lanes] == [((1.0, 2.6),), ((3.0, 4.1),)]
+    image = page.talk_time.grab().toImage()
+    assert not image.isNull() and image.width() > 0
+
+
+def test_the_analytics_view_shows_meetings_per_week_and_hours_recorded(make_app, qtbot):
+    app = make_app(Script(end_by_itself=True))
+    sid = start_from_form(qtbot, app)
+    qtbot.waitUntil(lambda: app.store.get_session(sid).status == "completed")
+    window = app.window
+    qtbot.mouseClick(window.analytics_button, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.analytics
+    assert window.sessions.selected_id() == ""
+    assert window.analytics.weeks[-1]["session_count"] == 1 and window.analytics.meetings.rows[-1].value == "1"
+    assert window.analytics.summary.text().startswith("1 meeting ·")
+    assert not window.analytics.grab().toImage().isNull()
+    window.sessions.select(sid)  # a session chosen again shows its page
+    assert window.stack.currentWidget() is window.page and window.page.session_id == sid
