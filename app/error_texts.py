@@ -20,7 +20,7 @@ class ErrorText:
 _SEE_LOG = "The session log has the details."
 
 _TEXTS: dict[str, ErrorText] = {
-    # -- why a session failed (PLATFORMS.md vocabulary) --------------------------------------
+    # -- why a session failed (docs/PLATFORMS.md vocabulary) -----------------------------------
     "SESSION_START_FAILED": ErrorText(
         "The session could not start",
         "Meeting Buddy could not get the bot ready to join the meeting.",

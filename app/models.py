@@ -96,7 +96,7 @@ def allowed_transitions(status: Status) -> frozenset[Status]:
     return _FORWARD[status] | {Status.FAILED}
 
 
-# Detail vocabulary (PLATFORMS.md): error_code of a failed session, metadata.end_reason of a
+# Detail vocabulary (docs/PLATFORMS.md, "Outcomes"): error_code of a failed session, metadata.end_reason of a
 # completed one.
 ERROR_CODES = (
     "SESSION_START_FAILED", "WAITING_ROOM_TIMEOUT", "JOIN_DENIED", "BOT_REMOVED",
