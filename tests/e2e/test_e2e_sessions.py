@@ -16,15 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from recorder.simulator import MeetingSimulator, testing
 from recorder.simulator.scenario import load_scenario, scenario_from_dict
 
-SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
 OWNER_MARK = f"MB_TEST_BROWSER_OWNER={os.getpid()}"
 os.environ.setdefault(*OWNER_MARK.split("=", 1))  # inherited by the browser's processes
 
 import httpx
-import qasync
 from httpx_sse import aconnect_sse
 
 from app.api.server import ApiServer
@@ -52,23 +49,6 @@ def looping(text: str) -> bool:
 def recall(spoken: str, heard: str) -> float:
     expected, got = words(spoken), set(words(heard))
     return sum(w in got for w in expected) / len(expected)
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = MeetingSimulator(port=SIM_PORT).start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def loop(qapp):
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.run_until_complete(asyncio.sleep(0))
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 class Harness:

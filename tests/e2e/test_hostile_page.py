@@ -19,13 +19,6 @@ import time
 import unicodedata
 from pathlib import Path
 
-import pytest
-
-from recorder.simulator import MeetingSimulator, testing
-
-SIM_PORT = testing.configure_qtwebengine()  # before any QApplication exists
-
-import qasync
 from markdown_it import MarkdownIt
 from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
@@ -81,23 +74,6 @@ DOWNLOADED = ("invoice.exe", "blob-invoice.exe", "data-invoice.exe", "meeting-bu
 def unsafe_characters(text: str) -> list[str]:
     """Control, format (bidi, zero-width), surrogate, private-use and unassigned characters."""
     return [f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")]
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = MeetingSimulator(port=SIM_PORT).start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def loop(qapp):
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.run_until_complete(asyncio.sleep(0))
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 class Watch:
