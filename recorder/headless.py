@@ -44,10 +44,16 @@ class HeadlessServices:
         current = os.environ.get("DISPLAY")
         if current and _display_works(current):
             return
+        # Started before with this state folder and still running: that display again.
+        recorded = _running_display(self.state_dir)
+        if recorded is not None:
+            self.env["DISPLAY"] = recorded
+            os.environ["DISPLAY"] = recorded
+            return
         if shutil.which("Xvfb") is None:
             raise HeadlessError("No display and no Xvfb: install the 'xvfb' package")
         for n in range(90, 200):
-            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            if _display_number_free(n):
                 break
         else:
             raise HeadlessError("No free X display number")
@@ -56,6 +62,7 @@ class HeadlessServices:
         self._xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1080x24",
                                        "-nolisten", "tcp"], stdout=log, stderr=log)
         (self.state_dir / "xvfb.pid").write_text(str(self._xvfb.pid))
+        (self.state_dir / "xvfb.display").write_text(f":{n}")
         for _ in range(100):
             if Path(f"/tmp/.X11-unix/X{n}").exists():
                 break
@@ -73,9 +80,13 @@ class HeadlessServices:
         if shutil.which("pulseaudio") is None:
             raise HeadlessError("No sound server and no PulseAudio: install 'pulseaudio'")
         runtime = self.state_dir / "pulse"
+        server = f"unix:{runtime}/native"
+        if (runtime / "native").exists() and _pulse_works(server):  # ours, started before
+            self.env["PULSE_SERVER"] = server
+            os.environ["PULSE_SERVER"] = server
+            return
         runtime.mkdir(parents=True, exist_ok=True)
         runtime.chmod(0o700)
-        server = f"unix:{runtime}/native"
         env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(self.state_dir)}
         # As root PulseAudio warns and runs; with its own socket it needs no session bus.
         subprocess.run(
@@ -104,6 +115,51 @@ class HeadlessServices:
         stop_state(self.state_dir)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _running_display(state_dir: Path) -> str | None:
+    """The display of the Xvfb this state folder started, when it still runs."""
+    pid = _read_pid(state_dir / "xvfb.pid")
+    try:
+        display = (state_dir / "xvfb.display").read_text().strip()
+    except OSError:
+        return None
+    if pid is None or not _pid_alive(pid) or not Path(f"/tmp/.X11-unix/X{display.lstrip(':')}").exists():
+        return None
+    return display
+
+
+def _display_number_free(n: int) -> bool:
+    """No X server holds display `n`; the socket and lock of one that died are cleared."""
+    socket, lock = Path(f"/tmp/.X11-unix/X{n}"), Path(f"/tmp/.X{n}-lock")
+    if not socket.exists() and not lock.exists():
+        return True
+    pid = _read_pid(lock)
+    if pid is None or _pid_alive(pid):
+        return False
+    try:
+        socket.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
+
+
 def stop_state(state_dir: Path) -> None:
     # PulseAudio runs with --disallow-exit (clients may not end it), so it is stopped by pid.
     for pid_file in (state_dir / "pulse" / "pulse" / "pid", state_dir / "xvfb.pid"):
@@ -113,6 +169,7 @@ def stop_state(state_dir: Path) -> None:
             except (ProcessLookupError, ValueError):
                 pass
             pid_file.unlink(missing_ok=True)
+    (state_dir / "xvfb.display").unlink(missing_ok=True)
 
 
 def default_state_dir() -> Path:
