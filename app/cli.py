@@ -10,7 +10,17 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from app import __version__, cli_api, cli_media, cli_packs, cli_refine, cli_search
+from app import (
+    __version__,
+    cli_api,
+    cli_media,
+    cli_models,
+    cli_notes,
+    cli_packs,
+    cli_refine,
+    cli_search,
+    cli_speakers,
+)
 from app.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, open_core, print_json, write_output
 from app.errors import MeetingBuddyError
 from app.models import Session
@@ -76,7 +86,8 @@ def cmd_sessions_export(args: argparse.Namespace) -> int:
 
     with open_core(own=False) as core:
         session = _load_session(core.store, args.session_id)
-        data = export_transcript(session, core.store.transcripts(session.session_id), args.format)
+        data = export_transcript(session, core.store.transcripts(session.session_id), args.format,
+                                 core.store.notes(session.session_id))
     write_output(data, args.output, export_filename(session, args.format))
     return EXIT_OK
 
@@ -161,9 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_media.register(sub)
     cli_refine.register(sub)
+    cli_speakers.register(sub)
+    cli_notes.register(sub)
     cli_search.register(sub)
     cli_api.register(sub)
     cli_packs.register(sub)
+    cli_models.register(sub)
     return parser
 
 

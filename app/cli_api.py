@@ -78,6 +78,7 @@ async def _serve(args: argparse.Namespace, core: Core, token: str, stop: asyncio
                        allow_remote=args.allow_remote)
     await server.start()
     manager.refiner.follow_sessions(asyncio.get_running_loop())  # improve each transcript after its meeting
+    manager.notetaker.follow_sessions(asyncio.get_running_loop())  # then make its notes
     print(f"Meeting Buddy API listening on {server.api_url} (Ctrl+C stops it)",
           file=sys.stderr, flush=True)
     waiting = [asyncio.ensure_future(server.wait()), asyncio.ensure_future(stop.wait())]
@@ -87,6 +88,7 @@ async def _serve(args: argparse.Namespace, core: Core, token: str, stop: asyncio
         for task in waiting:
             task.cancel()
         await manager.refiner.close()  # a pass cut short changes nothing
+        await manager.notetaker.close()
         await manager.stop_all()  # bots leave and transcripts are saved before exiting
         await server.stop()
 

@@ -25,6 +25,22 @@ class CliError(Exception):
         self.exit_code = code
 
 
+def share_progress_bar(desc: str) -> tuple[Callable[[float], None], Callable[[], None]]:
+    """A progress bar of a share done (0 to 1) on stderr when it is a terminal; otherwise
+    nothing is drawn. Returns (update, close)."""
+    if not sys.stderr.isatty():
+        return (lambda share: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", desc=desc, file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def update(share: float) -> None:
+        bar.update(max(0, round(share * 100) - bar.n))
+
+    return update, bar.close
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()

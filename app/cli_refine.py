@@ -7,9 +7,8 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Callable
 
-from app.cli_common import EXIT_OK, CliError, open_core, print_json
+from app.cli_common import EXIT_OK, CliError, open_core, print_json, share_progress_bar
 from app.composition import Core
 from app.models import Session
 from app.refine import RefineCancelled, RefineOptions, refine_session, revision_name, transcript_revision
@@ -60,7 +59,7 @@ def cmd_refine(args: argparse.Namespace) -> int:
 def _refine(core: Core, session: Session, model: str | None, options: RefineOptions) -> Session:
     cancelled = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancelled.set())  # stop between whisper windows
-    progress, close_bar = _progress_bar()
+    progress, close_bar = share_progress_bar("Improving the transcript")
     try:
         return refine_session(core.manager, session.session_id, options=options, model=model,
                               progress=progress, cancelled=cancelled)
@@ -69,18 +68,3 @@ def _refine(core: Core, session: Session, model: str | None, options: RefineOpti
     finally:
         close_bar()
         signal.signal(signal.SIGINT, previous)
-
-
-def _progress_bar() -> tuple[Callable[[float], None], Callable[[], None]]:
-    """A progress bar on stderr when it is a terminal; otherwise nothing is drawn."""
-    if not sys.stderr.isatty():
-        return (lambda share: None), (lambda: None)
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, unit="%", desc="Improving the transcript", file=sys.stderr,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
-
-    def update(share: float) -> None:
-        bar.update(max(0, round(share * 100) - bar.n))
-
-    return update, bar.close

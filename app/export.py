@@ -1,5 +1,6 @@
 """Transcript exports: one session and its final segments as TXT, SRT, WebVTT, JSON,
-Markdown or DOCX bytes, plus the file name to save them under.
+Markdown or DOCX bytes, plus the file name to save them under. Markdown, DOCX and JSON
+carry the session's meeting notes too, when it has some.
 
 Every format is built in one pass over the segments (text as lists joined once, DOCX
 paragraphs inserted in constant time), so export time grows linearly with the meeting.
@@ -19,6 +20,7 @@ from datetime import datetime
 
 from app.errors import ValidationError
 from app.models import DEFAULT_BOT_NAME, PLATFORM_NAMES, Session, TranscriptSegment
+from app.notes.models import MeetingNotes
 from app.talk_time import talk_time
 from app.text import clean_text
 from app.timeutil import parse_iso
@@ -307,13 +309,15 @@ def _vtt(session: Session, segments: Sequence[TranscriptSegment]) -> str:
     return "\n".join(cues) + ("\n" if len(cues) == 1 else "")
 
 
-def _json(session: Session, segments: Sequence[TranscriptSegment]) -> bytes:
-    document = {
+def _json(session: Session, segments: Sequence[TranscriptSegment], notes: MeetingNotes | None) -> bytes:
+    document: dict[str, object] = {
         "session": session.to_dict(),
         "transcripts": [
             {name: getattr(s, name) for name in _JSON_SEGMENT_FIELDS} for s in _ordered(segments)
         ],
     }
+    if notes is not None:
+        document["notes"] = notes.to_dict()
     text = json.dumps(document, indent=2, ensure_ascii=False)
     try:
         return text.encode("utf-8")
@@ -349,11 +353,57 @@ def _md_link(link: str) -> str:
     return f"<{cleaned}>" if _PLAIN_URL.fullmatch(cleaned) else md_escape(cleaned)
 
 
-def _md(session: Session, segments: Sequence[TranscriptSegment]) -> str:
+def _action_line(item: ActionItemView) -> str:
+    """An action item in words: the task, who, by when, and where it was said."""
+    who = f" — {item.owner}" if item.owner else ""
+    due = f", due {item.due}" if item.due else ""
+    said = f" (said at {_clock(item.said_at)})" if item.said_at is not None else ""
+    return f"{item.task}{who}{due}{said}"
+
+
+@dataclass(frozen=True)
+class ActionItemView:
+    task: str
+    owner: str | None
+    due: str | None
+    said_at: float | None  # the session time of the line it came from
+    done: bool
+
+
+def _action_items(notes: MeetingNotes, line_times: dict[str, float]) -> list[ActionItemView]:
+    return [ActionItemView(clean_text(i.task), clean_text(i.owner) if i.owner else None,
+                           clean_text(i.due) if i.due else None, line_times.get(i.transcript_id), i.done)
+            for i in notes.action_items]
+
+
+def _notes_sections(notes: MeetingNotes) -> list[tuple[str, list[str]]]:
+    return [("Decisions", notes.decisions), ("Open questions", notes.open_questions)]
+
+
+def notes_markdown(notes: MeetingNotes, line_times: dict[str, float], level: int = 2) -> str:
+    """The meeting notes as Markdown; `line_times` gives the time of each transcript line."""
+    heading = "#" * level
+    lines = [f"{heading} Meeting notes", "", md_escape(notes.summary) or "_No summary._", ""]
+    lines += [f"{heading}# Action items", ""]
+    items = _action_items(notes, line_times)
+    lines += [f"- [{'x' if i.done else ' '}] {md_escape(_action_line(i))}" for i in items] or ["_None._"]
+    for title, entries in _notes_sections(notes):
+        lines += ["", f"{heading}# {title}", ""]
+        lines += [f"- {md_escape(entry)}" for entry in entries] or ["_None._"]
+    return "\n".join(lines) + "\n"
+
+
+def _line_times(segments: Sequence[TranscriptSegment]) -> dict[str, float]:
+    return {s.transcript_id: s.start_time for s in segments}
+
+
+def _md(session: Session, segments: Sequence[TranscriptSegment], notes: MeetingNotes | None) -> str:
     lines = [f"# {md_escape(_title(session))}", ""]
     for label, value in _facts(session):
         shown = _md_link(value) if label == "Meeting link" and value != _MISSING else md_escape(value)
         lines.append(f"- **{label}:** {shown}")
+    if notes is not None:
+        lines += ["", notes_markdown(notes, _line_times(segments)).rstrip("\n")]
     lines += ["", "## Participants", ""]
     names = participant_names(session)
     lines += [f"- {md_escape(name)}" for name in names] or ["_No participants recorded._"]
@@ -375,7 +425,7 @@ def _md(session: Session, segments: Sequence[TranscriptSegment]) -> str:
     return "\n".join(lines)
 
 
-def _docx(session: Session, segments: Sequence[TranscriptSegment]) -> bytes:
+def _docx(session: Session, segments: Sequence[TranscriptSegment], notes: MeetingNotes | None) -> bytes:
     from docx import Document  # heavy import, paid only when a DOCX is asked for
     from docx.shared import Pt, RGBColor
 
@@ -394,6 +444,19 @@ def _docx(session: Session, segments: Sequence[TranscriptSegment]) -> bytes:
     for row, (label, value) in zip(table.rows, facts):
         row.cells[0].paragraphs[0].add_run(label).bold = True
         row.cells[1].text = value
+
+    if notes is not None:
+        document.add_heading("Meeting notes", level=1)
+        document.add_paragraph(clean_text(notes.summary))
+        document.add_heading("Action items", level=2)
+        for item in _action_items(notes, _line_times(segments)):
+            document.add_paragraph(("\u2611 " if item.done else "\u2610 ") + _action_line(item), style="List Bullet")
+        for title, entries in _notes_sections(notes):
+            document.add_heading(title, level=2)
+            for entry in entries:
+                document.add_paragraph(clean_text(entry), style="List Bullet")
+            if not entries:
+                document.add_paragraph().add_run("None.").italic = True
 
     document.add_heading("Participants", level=1)
     names = participant_names(session)
@@ -439,16 +502,20 @@ def _docx(session: Session, segments: Sequence[TranscriptSegment]) -> bytes:
     return out.getvalue()
 
 
-def _utf8(build: Callable[[Session, Sequence[TranscriptSegment]], str]) -> Callable[..., bytes]:
-    return lambda session, segments: build(session, segments).encode("utf-8")
+Builder = Callable[[Session, Sequence[TranscriptSegment], "MeetingNotes | None"], bytes]
 
 
-_BUILDERS: dict[str, Callable[[Session, Sequence[TranscriptSegment]], bytes]] = {
+def _utf8(build: Callable[[Session, Sequence[TranscriptSegment]], str]) -> Builder:
+    """A builder of a format that carries no notes."""
+    return lambda session, segments, notes: build(session, segments).encode("utf-8")
+
+
+_BUILDERS: dict[str, Builder] = {
     "txt": _utf8(_txt),
     "srt": _utf8(_srt),
     "vtt": _utf8(_vtt),
     "json": _json,
-    "md": _utf8(_md),
+    "md": lambda session, segments, notes: _md(session, segments, notes).encode("utf-8"),
     "docx": _docx,
 }
 
@@ -467,9 +534,11 @@ def _resolve(fmt: str) -> str:
     return key
 
 
-def export_transcript(session: Session, segments: Sequence[TranscriptSegment], fmt: str) -> bytes:
-    """The session's transcript as the bytes of a `fmt` file (a key of FORMATS)."""
-    return _BUILDERS[_resolve(fmt)](session, segments)
+def export_transcript(session: Session, segments: Sequence[TranscriptSegment], fmt: str,
+                      notes: MeetingNotes | None = None) -> bytes:
+    """The session's transcript as the bytes of a `fmt` file (a key of FORMATS); Markdown,
+    DOCX and JSON include `notes`, the session's meeting notes, when given."""
+    return _BUILDERS[_resolve(fmt)](session, segments, notes)
 
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^a-z0-9_]+")
@@ -500,7 +569,7 @@ def export_segments(segments: Sequence[TranscriptSegment], fmt: str) -> bytes:
     """
     key = _resolve(fmt)
     if key in ("srt", "vtt"):
-        return _BUILDERS[key](None, segments)  # type: ignore[arg-type]  # cues never use it
+        return _BUILDERS[key](None, segments, None)  # type: ignore[arg-type]  # cues never use it
     if key == "json":
         return json.dumps({"transcripts": [{n: getattr(s, n) for n in _JSON_SEGMENT_FIELDS}
                                            for s in _ordered(segments)]},

@@ -25,6 +25,7 @@ from app.events import SessionEvent, Subscription
 from app.models import Session, TranscriptSegment
 from app.store import LIVE_REVISION
 from app.timeutil import iso_now
+from app.voices import told_apart
 from app.workers import off_loop
 from recorder.errors import MediaError
 
@@ -163,10 +164,12 @@ def refine_session(manager: SessionManager, session_id: str, *, options: RefineO
         if resolved.note:
             manager.log(session_id, "info", resolved.note)
         manager.log(session_id, "info", f"Improving the transcript with {used}; the live transcript is kept")
-        results = transcribe_recording(parts, resolved, language=language, speakers=_speakers(manager, session),
+        timeline = _speakers(manager, session)
+        results = transcribe_recording(parts, resolved, language=language, speakers=timeline,
                                        device=options.device, compute_type=options.compute_type,
                                        progress=progress, cancelled=cancelled,
                                        vocabulary=_vocabulary(manager, session, options))
+        results = told_apart(manager, session, parts, results, timeline, cancelled)
         if cancelled is not None and cancelled.is_set():
             raise TranscriptionCancelled()
     except TranscriptionCancelled:

@@ -21,6 +21,7 @@ KEYRING_SERVICE = "meeting-buddy"
 SECRETS_FILE = "secrets.json"
 API_TOKEN = "api_token"          # the token of this computer's REST server
 REMOTE_TOKEN = "remote_token"    # the token for the remote Meeting Buddy API
+OPENAI_KEY = "openai_key"        # the key of the OpenAI-compatible endpoint that makes meeting notes
 
 
 def _keyring():
@@ -113,3 +114,13 @@ def api_token(create: bool = True) -> str | None:
         token = new_token()
         set_secret(API_TOKEN, token)
     return token
+
+
+def openai_key() -> str | None:
+    """The key of the OpenAI-compatible notes endpoint, None when none is set."""
+    return get_secret(OPENAI_KEY) or None
+
+
+def set_openai_key(value: str) -> None:
+    """Keep the OpenAI-compatible endpoint's key (an empty value clears it)."""
+    set_secret(OPENAI_KEY, value.strip())

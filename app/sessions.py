@@ -38,6 +38,8 @@ from app.models import (
     Status,
     TranscriptSegment,
 )
+from app.notes.models import MeetingNotes
+from app.notes.service import Notetaker
 from app.paths import recording_dir, validate_id
 from app.refine import Refiner, revision_name, transcript_revision
 from app.store import LIVE_REVISION, Store
@@ -178,6 +180,11 @@ class SessionControl:
         after-meeting pass."""
         self._manager._speaker(self.session_id, time, name)
 
+    def page_title(self, title: str) -> None:
+        """The meeting's title as its page shows it: the session's title unless it already has
+        one (a title the user gave it wins)."""
+        self._manager._page_title(self.session_id, title)
+
 
 class SessionManager:
     def __init__(self, store: Store, *, runner_factory: RunnerFactory | None = None,
@@ -193,6 +200,7 @@ class SessionManager:
         self._controls: dict[str, SessionControl] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self.refiner = Refiner(self)  # the after-meeting pass over finished sessions
+        self.notetaker = Notetaker(self)  # meeting notes of finished sessions
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -353,6 +361,8 @@ class SessionManager:
         if self.store.session_origin(session_id)[0] is False and not session.is_terminal:
             await self.stop(session_id)
         await self.refiner.stop(session_id)  # it reads the files about to go
+        if self.notetaker.cancel(session_id):
+            await self.notetaker.wait(session_id)
         folder = self.output_dir(session)
         if folder.exists():
             try:
@@ -547,6 +557,27 @@ class SessionManager:
             session, _ = self._mutate(session_id, change)
             self._publish_session(session)
 
+    def _page_title(self, session_id: str, page_title: str) -> None:
+        title = clean_title(page_title)
+        if not title:
+            return  # nothing printable left of it
+
+        def change(s: Session) -> str | None:
+            kept = s.metadata.get(TITLE_KEY)
+            if kept:
+                return str(kept)
+            s.metadata[TITLE_KEY] = title
+            s.touch()
+            return None
+
+        with self._lock:  # the same lock as rename(): a rename is never overwritten
+            session, kept = self._mutate(session_id, change)
+            if kept is None:
+                self._publish_session(session)
+        if kept is not None:
+            self.log(session_id, "info", f"The session keeps its title \u201c{kept}\u201d; the meeting page "
+                     f"calls it \u201c{title}\u201d")
+
     def _speaker(self, session_id: str, time: float, name: str | None) -> None:
         name = (clean_untrusted(name, MAX_NAME) or None) if name is not None else None
         self.store.add_speaker_change(session_id, float(time), name)
@@ -591,6 +622,34 @@ class SessionManager:
         self.log(session_id, "info", f"The {revision_name(label)} transcript is shown again")
         return session
 
+    def rename_speaker(self, session_id: str, old: str, new: str) -> int:
+        """Every line of speaker `old` in the finished session's transcript (its kept
+        revisions included) now names `new`, cleaned like any name; returns how many lines
+        changed. ValidationError when the transcript has no such speaker or the new name is
+        empty or too long."""
+        old_name, new_name = clean_untrusted(old, MAX_NAME), clean_untrusted(new, MAX_NAME)
+        if not new_name:
+            raise ValidationError("The new speaker name is empty", field="to")
+        if len(" ".join(str(new).split())) > MAX_NAME:
+            raise ValidationError(f"A speaker name is at most {MAX_NAME} characters", field="to")
+        job = self.refiner.job(session_id)
+        if job is not None and job.active:  # the pass would bring the old name back
+            raise RefineUnavailable(f"The transcript of session {session_id} is being improved; rename "
+                                    "its speakers once that has finished")
+        with self._lock:
+            session = self._revisable(session_id)
+            if old_name not in {seg.speaker for seg in self.store.transcripts(session_id)}:
+                raise ValidationError(f"Session {session_id} has no speaker \u201c{old_name}\u201d", field="from")
+            if old_name == new_name:
+                return 0
+            changed = self.store.rename_speaker(session_id, old_name, new_name)
+            session.touch()
+            self.store.save_session(session)
+            self._publish_revision(session, len(self.store.transcripts(session_id)))
+        self.log(session_id, "info", f"Speaker \u201c{old_name}\u201d renamed to \u201c{new_name}\u201d "
+                                     f"({changed} lines)", speaker_from=old_name, speaker_to=new_name)
+        return changed
+
     def _revisable(self, session_id: str) -> Session:
         session = self.get(session_id)
         if self.store.session_origin(session_id)[0]:
@@ -610,6 +669,36 @@ class SessionManager:
     def publish_refine(self, session_id: str, data: dict[str, Any]) -> None:
         """A state or progress report of the after-meeting pass (a `refine` event)."""
         self.bus.publish("refine", session_id, {"session_id": session_id, **data})
+
+    # -- meeting notes (app/notes/) ---------------------------------------------------------
+
+    def notes(self, session_id: str) -> MeetingNotes | None:
+        """The session's meeting notes, None until some are made."""
+        self.get(session_id)
+        return self.store.notes(session_id)
+
+    def save_notes(self, notes: MeetingNotes) -> MeetingNotes:
+        """Store the session's new notes; they replace any before."""
+        with self._lock:
+            self.get(notes.session_id)
+            self.store.save_notes(notes)
+        return notes
+
+    def set_action_done(self, session_id: str, item_id: str, done: bool) -> MeetingNotes:
+        """Tick (or untick) an action item of the session's notes."""
+        with self._lock:
+            notes = self.notes(session_id)
+            item = next((i for i in notes.action_items if i.item_id == item_id), None) if notes else None
+            if notes is None or item is None:
+                raise ValidationError(f"Session {session_id} has no action item {item_id!r}", field="item_id")
+            if item.done != done:
+                item.done = done
+                self.store.save_notes(notes)
+        return notes
+
+    def publish_notes(self, session_id: str, data: dict[str, Any]) -> None:
+        """A state or progress report of a notes job (a `notes` event)."""
+        self.bus.publish("notes", session_id, {"session_id": session_id, **data})
 
     # -- publishing ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.errors import ValidationError
 from app.models import DEFAULT_BOT_NAME
+from app.notes.models import BACKENDS as NOTES_BACKENDS
 from app.paths import config_dir
 from recorder.vocabulary import VocabularyError, clean_vocabulary
 
@@ -46,6 +47,16 @@ class Settings:
     # the best installed one that is fast enough, recorder/refine_models.py).
     refine_after_session: bool = True
     refine_model: str = "auto"
+    # Meeting notes (app/notes/): made once the transcript is final when notes_auto is on, by
+    # a local model ("auto": the installed one), an Ollama server or an OpenAI-compatible
+    # endpoint (its key lives in the keyring: app.secrets.openai_key).
+    notes_auto: bool = True
+    notes_backend: str = "local"   # local | ollama | openai
+    notes_model: str = "auto"      # the local model: auto, recommended, or a .gguf file
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = ""
+    openai_url: str = ""
+    openai_model: str = ""
     data_dir: str | None = None    # None: the platform default (or MEETING_BUDDY_DATA_DIR)
     segment_seconds: float = 300.0
     screen_capture: bool = True
@@ -79,6 +90,14 @@ class Settings:
         if not self.refine_model.strip():
             raise ValidationError("refine_model must name a model, a model folder or auto",
                                   field="refine_model")
+        if self.notes_backend not in NOTES_BACKENDS:
+            raise ValidationError(f"notes_backend must be one of {', '.join(NOTES_BACKENDS)}", field="notes_backend")
+        if not self.notes_model.strip():
+            raise ValidationError("notes_model must name a model file, recommended or auto", field="notes_model")
+        for name in ("ollama_url", "openai_url"):
+            url = getattr(self, name).strip()
+            if url and not url.startswith(("http://", "https://")):
+                raise ValidationError(f"{name} must be an http:// or https:// address", field=name)
         for f in fields(LeaveTimerSettings):
             if getattr(self.timers, f.name) <= 0:
                 raise ValidationError(f"{f.name} must be positive", field=f"timers.{f.name}")

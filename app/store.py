@@ -21,6 +21,7 @@ from typing import Any
 
 from app.errors import StorageError, ValidationError
 from app.models import LogEntry, ParticipantEvent, Session, Status, TranscriptSegment
+from app.notes.models import MeetingNotes
 from app.search import (
     DEFAULT_LIMIT,
     ELLIPSIS,
@@ -151,6 +152,14 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO transcripts_fts (rowid, text) VALUES (new.id, new.text);
     END;
     INSERT INTO transcripts_fts (transcripts_fts) VALUES ('rebuild');
+    """,
+    # Meeting notes (app/notes/): one row per session, the MeetingNotes as a JSON document.
+    """
+    CREATE TABLE meeting_notes (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(session_id) ON DELETE CASCADE,
+        updated_at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
     """,
 )
 SEARCH_SCHEMA = 3  # the first schema with the full-text index
@@ -578,6 +587,26 @@ class Store:
             self.save_session(session)
         return len(segments)
 
+    def rename_speaker(self, session_id: str, old: str, new: str) -> int:
+        """In one transaction: every line of speaker `old` (in the transcript and in every kept
+        revision) and the speaker changes kept for the after-meeting pass name `new`. Returns
+        how many lines of the current transcript changed."""
+        with self._transaction() as conn:
+            changed = conn.execute("UPDATE transcripts SET speaker = ? WHERE session_id = ? AND speaker = ?",
+                                   (new, session_id, old)).rowcount
+            conn.execute("UPDATE speaker_changes SET speaker = ? WHERE session_id = ? AND speaker = ?",
+                         (new, session_id, old))
+            rows = conn.execute("SELECT label, segments FROM transcript_revisions WHERE session_id = ?",
+                                (session_id,)).fetchall()
+            for row in rows:
+                segments = json.loads(row["segments"])
+                if any(seg.get("speaker") == old for seg in segments):
+                    for seg in segments:
+                        seg["speaker"] = new if seg.get("speaker") == old else seg.get("speaker")
+                    conn.execute("UPDATE transcript_revisions SET segments = ? WHERE session_id = ? AND label = ?",
+                                 (json.dumps(segments), session_id, row["label"]))
+        return changed
+
     def _has_revision(self, session_id: str, label: str) -> bool:
         return self._conn.execute("SELECT 1 FROM transcript_revisions WHERE session_id = ? AND label = ?",
                                   (session_id, label)).fetchone() is not None
@@ -588,6 +617,20 @@ class Store:
         self._conn.execute(
             "INSERT INTO transcript_revisions (session_id, label, created_at, segment_count, segments) "
             "VALUES (?, ?, ?, ?, ?)", (session_id, label, iso_now(), len(segments), json.dumps(segments)))
+
+    # -- meeting notes ---------------------------------------------------------------------
+
+    def save_notes(self, notes: MeetingNotes) -> None:
+        self._write("INSERT INTO meeting_notes (session_id, updated_at, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT(session_id) DO UPDATE SET updated_at=excluded.updated_at, data=excluded.data",
+                    (notes.session_id, iso_now(), json.dumps(notes.to_dict())))
+
+    def notes(self, session_id: str) -> MeetingNotes | None:
+        """The session's meeting notes, None when it has none."""
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM meeting_notes WHERE session_id = ?",
+                                     (session_id,)).fetchone()
+        return MeetingNotes.from_dict(json.loads(row["data"])) if row else None
 
     # -- who spoke when --------------------------------------------------------------------
 

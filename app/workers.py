@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -19,3 +19,9 @@ _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="meeting-buddy-work
 async def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
         _POOL, functools.partial(func, *args, **kwargs))
+
+
+def in_background(func: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """The same threads for code with no event loop at hand (a dialog's long job): the caller
+    follows the future, e.g. with a Qt signal from its done callback."""
+    return _POOL.submit(func, *args, **kwargs)

@@ -23,6 +23,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("refine", "bench.refine",
               "the after-meeting pass per installed model: speed and WER against plain transcription",
               timeout_s=(1200.0, 300.0)),
+    Benchmark("diarization", "bench.diarization",
+              "voices told apart: four espeak-ng voices in one channel, grouped by speaker embedding"),
+    Benchmark("notes", "bench.notes",
+              "meeting notes of a 1-hour transcript by the shipped small model on this machine's cores "
+              "(quick: 10 minutes)", timeout_s=(1800.0, 400.0)),
     Benchmark("session", "bench.bot_sessions",
               "lag of a real bot session against the meeting simulator",
               needs_display=True, full_only=True, timeout_s=(900.0, 300.0)),

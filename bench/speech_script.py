@@ -82,6 +82,7 @@ class SpokenSentence:
     text: str
     start: float  # seconds into the file where its sound begins
     end: float  # and where it ends
+    voice: str = ""  # the espeak-ng voice that says it
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,15 @@ def _render(text: str, voice: str, folder: Path) -> tuple[np.ndarray, int]:
     return samples[loud[0]: loud[-1] + 1], rate
 
 
-def build_speech_file(path: Path, seconds: float) -> SpeechFile:
-    """A WAV file of at least `seconds` of meeting speech (the script, repeated if needed)."""
+def build_speech_file(path: Path, seconds: float, voices: tuple[str, ...] = VOICES) -> SpeechFile:
+    """A WAV file of at least `seconds` of meeting speech (the script, repeated if needed),
+    the sentences said by `voices` in turn."""
     parts: list[np.ndarray] = []
     sentences: list[SpokenSentence] = []
     rate = 0
     position = 0
     with tempfile.TemporaryDirectory(prefix="mb-bench-speech-") as tmp:
-        lines = zip(itertools.cycle(SCRIPT), itertools.cycle(VOICES), itertools.cycle(PAUSES))
+        lines = zip(itertools.cycle(SCRIPT), itertools.cycle(voices), itertools.cycle(PAUSES))
         pause = LEAD_IN
         for text, voice, next_pause in lines:
             samples, rate = _render(text, voice, Path(tmp))
@@ -129,7 +131,7 @@ def build_speech_file(path: Path, seconds: float) -> SpeechFile:
             parts += [silence, samples]
             start = position + len(silence)
             position = start + len(samples)
-            sentences.append(SpokenSentence(text, start / rate, position / rate))
+            sentences.append(SpokenSentence(text, start / rate, position / rate, voice))
             pause = next_pause
             if position / rate >= seconds:
                 break

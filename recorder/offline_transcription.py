@@ -123,7 +123,7 @@ def transcribe_recording(
     terms = tuple(vocabulary)
     words: list[Any] = []
     context: str | None = None  # the previous block's last words
-    for block_start, samples in _blocks(parts, stop):
+    for block_start, samples in recording_blocks(parts, stop):
         end = block_start + len(samples) / SAMPLE_RATE
         segments, _info = whisper.transcribe(
             samples, language=language, beam_size=BEAM_SIZE, word_timestamps=True,
@@ -214,7 +214,7 @@ def _decode(path: Path) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
 
 
-def _blocks(parts: list[AudioPart], stop: threading.Event) -> Iterator[tuple[float, np.ndarray]]:
+def recording_blocks(parts: list[AudioPart], stop: threading.Event) -> Iterator[tuple[float, np.ndarray]]:
     """(session time, samples) of consecutive blocks of the recording, each at most
     BLOCK_SECONDS long and cut where it is quietest; missing audio is silence. Raises
     NoRecordedAudio when no file decodes."""

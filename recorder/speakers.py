@@ -27,11 +27,18 @@ class SpeakerTimeline:
 
     def speaker_for(self, start: float, end: float) -> str | None:
         """The named speaker active for the largest part of [start, end]; None if nobody was."""
+        shares = self.shares(start, end)
+        return max(shares, key=shares.__getitem__) if shares else None
+
+    def shares(self, start: float, end: float) -> dict[str, float]:
+        """Seconds of [start, end] each named speaker was shown speaking; for an empty span,
+        the speaker shown at `start` (with 0.0)."""
         with self._lock:
             times, names = list(self._times), list(self._names)
         if end <= start:
             index = bisect.bisect_right(times, start) - 1
-            return names[index] if index >= 0 else None
+            name = names[index] if index >= 0 else None
+            return {name: 0.0} if name is not None else {}
         overlap: dict[str, float] = {}
         first = max(bisect.bisect_right(times, start) - 1, 0)
         for index in range(first, len(times)):
@@ -42,6 +49,4 @@ class SpeakerTimeline:
             shared = min(until, end) - max(times[index], start)
             if name is not None and shared > 0:
                 overlap[name] = overlap.get(name, 0.0) + shared
-        if not overlap:
-            return None
-        return max(overlap, key=overlap.__getitem__)
+        return overlap

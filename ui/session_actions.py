@@ -53,7 +53,7 @@ def ask_export_target(parent: QWidget, app: Application, session: Session) -> tu
 def write_export(store: Store, session: Session, target: Path, fmt: str) -> Path:
     """Render and save the transcript (blocking: run it off the GUI thread). The file is
     replaced only once complete, so a failed export never leaves half a file."""
-    data = export_transcript(session, store.transcripts(session.session_id), fmt)
+    data = export_transcript(session, store.transcripts(session.session_id), fmt, store.notes(session.session_id))
     partial = target.with_name(f".{target.name}.part")
     try:
         partial.write_bytes(data)

@@ -1,6 +1,6 @@
 """One session: its header (its title, editable; status, outcome in words, actions) and the
 player of its recording over the live transcript, the participants, the log, the recording
-facts and the talk time.
+facts, the talk time and the meeting notes.
 
 The store is read when a session is selected; after that the page follows the session's
 events."""
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -33,6 +34,7 @@ from app.diagnostics import bundles
 from app.error_texts import session_outcome
 from app.events import SessionEvent
 from app.models import Session, Status
+from app.notes.models import MeetingNotes
 from app.refine import RefineJob, recording_facts, transcript_revision
 from app.runners.common import LIVE_BEHIND_KEY
 from app.store import Store
@@ -41,6 +43,7 @@ from ui.formatting import local_time, session_duration
 from ui.icons import platform_icon
 from ui.languages import language_name
 from ui.log_view import LogView
+from ui.notes_view import NotesView
 from ui.participants_view import ParticipantsView
 from ui.playback import SEEK_STEP, Player
 from ui.playback_timeline import recording_timeline
@@ -72,16 +75,22 @@ class SessionPage(QWidget):
     refineCancelRequested = Signal(str)
     restoreRequested = Signal(str, str)     # session id, the label of a kept transcript
     renameRequested = Signal(str, str)      # session id, the title typed ("" to remove it)
+    speakerRenameRequested = Signal(str, str, str)  # session id, a speaker's name, the new name typed
 
-    TRANSCRIPT, PARTICIPANTS, LOG, RECORDING, TALK_TIME = range(5)
+    TRANSCRIPT, PARTICIPANTS, LOG, RECORDING, TALK_TIME, NOTES = range(6)
 
     def __init__(self, store: Store, folder_of: Callable[[Session], Path],
                  parent: QWidget | None = None, *,
-                 refine_job_of: Callable[[str], RefineJob | None] = lambda session_id: None) -> None:
+                 refine_job_of: Callable[[str], RefineJob | None] = lambda session_id: None,
+                 notes_of: Callable[[str], MeetingNotes | None] = lambda session_id: None,
+                 notes_job_of: Callable[[str], dict | None] = lambda session_id: None,
+                 endpoint_of: Callable[[str], str | None] = lambda backend: None) -> None:
         super().__init__(parent)
         self.store = store
         self._folder_of = folder_of
         self._refine_job_of = refine_job_of
+        self._notes_of = notes_of
+        self._notes_job_of = notes_job_of  # a queued or running notes job's last event
         self.session: Session | None = None
 
         self.platform_label = QLabel()
@@ -115,12 +124,14 @@ class SessionPage(QWidget):
         self._playback_key: tuple | None = None  # what the player was loaded for
         self.talk_time = TalkTimeView()
         self._talk_time_loaded = False  # read from the store when its tab is first shown
+        self.notes = NotesView(endpoint_of=endpoint_of)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.transcript, "Transcript")
         self.tabs.addTab(self.participants, "Participants")
         self.tabs.addTab(self.log, "Log")
         self.tabs.addTab(self.recording, "Recording")
         self.tabs.addTab(self.talk_time, "Talk time")
+        self.tabs.addTab(self.notes, "Notes")
 
         top = QHBoxLayout()
         top.addWidget(self.platform_label)
@@ -149,6 +160,8 @@ class SessionPage(QWidget):
         self.delete_button.clicked.connect(lambda: self._request(self.deleteRequested))
         self.diagnostics_button.clicked.connect(self.open_diagnostics)
         self.transcript.lineActivated.connect(self.player.play_from)
+        self.transcript.speakerRenameRequested.connect(self._ask_speaker_name)
+        self.notes.lineRequested.connect(self._show_line_of_notes)
         self.player.positionChanged.connect(self.transcript.highlight_at)
         self._playback_keys = [
             QShortcut(QKeySequence(key), self, action, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -185,6 +198,7 @@ class SessionPage(QWidget):
         self.log.set_entries(self.store.logs(session_id))
         self.refine.reset()
         self._talk_time_loaded = False
+        self.notes.show_session(session_id, self._notes_of(session_id), self._notes_job_of(session_id))
         self._show(session)
         self._load_talk_time()
         return True
@@ -214,6 +228,10 @@ class SessionPage(QWidget):
             self.log.add_event(event.data)
         elif event.kind == "refine":
             self.refine.apply_event(event.data)
+        elif event.kind == "notes":
+            self.notes.apply_event(event.data)
+            if event.data.get("state") == "done":
+                self.notes.show_notes(self._notes_of(event.session_id))
         elif event.kind == "transcript_revision":
             self._load_transcript(self.store.get_session(event.session_id) or self.session)
             self._talk_time_loaded = False
@@ -250,6 +268,10 @@ class SessionPage(QWidget):
         self.transcript.set_behind(None if session.is_terminal else session.metadata.get(LIVE_BEHIND_KEY))
         self._show_diagnostics_button(session)
         self._show_refine(session, copy)
+        self.transcript.set_speakers_renamable(session.is_terminal and not copy)
+        self.notes.set_writable(session.is_terminal and not copy,
+                                "A copy from another Meeting Buddy: write its notes there." if copy
+                                else "Notes can be written once the meeting has ended.")
         self._show_playback(session)
 
     # -- the after-meeting pass ------------------------------------------------------------------
@@ -263,6 +285,35 @@ class SessionPage(QWidget):
         self.refine.show_session(refinable=refinable, current=transcript_revision(session),
                                  kept=self.store.transcript_revisions(sid) if refinable else [],
                                  job=self._refine_job_of(sid))
+
+    def _ask_speaker_name(self, speaker: str) -> None:
+        """A dialog for the speaker's new name; all their lines follow once it is accepted."""
+        if self.session is None:
+            return
+        session_id = self.session.session_id
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename speaker")
+        dialog.setLabelText(f"New name for \u201c{speaker}\u201d (all their lines are renamed):")
+        dialog.setTextValue(speaker)
+
+        def chosen(name: str) -> None:
+            if name.strip() and name.strip() != speaker:
+                self.speakerRenameRequested.emit(session_id, speaker, name.strip())
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def show_line(self, transcript_id: str) -> bool:
+        """The transcript tab with the line `transcript_id` selected and in view; False when
+        the transcript shown has no such line."""
+        self.tabs.setCurrentWidget(self.transcript)
+        return self.transcript.reveal(transcript_id)
+
+    def _show_line_of_notes(self, session_id: str, transcript_id: str) -> None:
+        if session_id == self.session_id and not self.show_line(transcript_id):
+            self.tabs.setCurrentWidget(self.notes)
+            self.notes.tell("That line is no longer in the transcript shown.")
 
     # -- playback --------------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """Settings: defaults for new sessions, transcription model, recording, auto-leave timers,
-the local API and sync. Saved with app.settings; tokens go to app.secrets, never into the
-settings file."""
+the local API and sync, and who writes the meeting notes. Saved with app.settings; tokens and
+keys go to app.secrets, never into the settings file."""
 from __future__ import annotations
 
 import dataclasses
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -33,6 +34,7 @@ from app.errors import MeetingBuddyError, ValidationError
 from app.paths import data_root
 from app.settings import LeaveTimerSettings, Settings
 from recorder.vocabulary import split_terms
+from ui.models_page import ModelsPage
 from ui.new_session_form import language_combo
 from ui.prefs import THEMES
 
@@ -57,7 +59,10 @@ DIAGNOSTICS_TIMER = ("unexplained_screen_s", "Save diagnostics of an unknown scr
 
 # Which tab holds the field a ValidationError names.
 _FIELD_TABS = {"bot_name": 0, "data_dir": 0, "device": 1, "refine_model": 1, "vocabulary": 1, "segment_seconds": 2,
-               "screen_fps": 2, "api_port": 4, "remote_url": 4}
+               "screen_fps": 2, "api_port": 4, "remote_url": 4, "notes_backend": 5, "notes_model": 5,
+               "ollama_url": 5, "ollama_model": 5, "openai_url": 5, "openai_model": 5}
+NOTES_BACKENDS = (("On this computer (local model)", "local"), ("An Ollama server", "ollama"),
+                  ("An OpenAI-compatible service", "openai"))
 
 
 def _form_page() -> tuple[QWidget, QFormLayout]:
@@ -102,6 +107,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._recording_tab(s), "Recording")
         self.tabs.addTab(self._meeting_tab(s), "Meeting")
         self.tabs.addTab(self._api_tab(s), "API and sync")
+        self.tabs.addTab(self._notes_tab(s), "Notes")
+        self.models_page = ModelsPage(lambda: self.app.settings)
+        self.models_page.changed.connect(self._models_changed)
+        self.tabs.addTab(self.models_page, "Models")
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -188,19 +197,10 @@ class SettingsDialog(QDialog):
 
     def _refine_rows(self, form: QFormLayout, s: Settings) -> None:
         """The after-meeting pass: on or off, and its own model."""
-        from recorder.refine_models import AUTO, choose_refine_model
-
         self.refine_after = QCheckBox("Improve the transcript after each meeting")
         self.refine_after.setChecked(s.refine_after_session)
         self.refine_model = QComboBox()
-        auto = choose_refine_model(s.language, self._model_states.values())
-        self.refine_model.addItem(f"Automatic (now {auto})", AUTO)
-        for state in self._model_states.values():
-            self.refine_model.addItem(f"{state.name}  ({'installed' if state.installed else 'not installed'})",
-                                      state.name)
-        if self.refine_model.findData(s.refine_model) < 0:
-            self.refine_model.addItem(s.refine_model, s.refine_model)
-        _select(self.refine_model, s.refine_model)
+        self._fill_refine_models(s.refine_model)
         form.addRow("", self.refine_after)
         form.addRow("Model after the meeting", self.refine_model)
         form.addRow("", _note("Once a meeting has ended its recording is transcribed again, whole "
@@ -331,9 +331,72 @@ class SettingsDialog(QDialog):
         form.addRow("", self.sync_enabled)
         return page
 
+    def _notes_tab(self, s: Settings) -> QWidget:
+        """Who writes the meeting notes. The key is never shown: the field only replaces it."""
+        from app.secrets import openai_key
+
+        page, form = _form_page()
+        self.notes_auto = QCheckBox("Write notes after each meeting")
+        self.notes_auto.setChecked(s.notes_auto)
+        self.notes_backend = QComboBox()
+        for label, value in NOTES_BACKENDS:
+            self.notes_backend.addItem(label, value)
+        _select(self.notes_backend, s.notes_backend)
+        self.notes_model = QComboBox()
+        self.notes_model.setEditable(True)  # or the path of a .gguf file
+        self.notes_model.addItems(["auto", "small", "recommended"])
+        self.notes_model.setCurrentText(s.notes_model)
+        choose = QPushButton("Choose a file…")
+        choose.clicked.connect(self._choose_notes_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.notes_model, 1)
+        model_row.addWidget(choose)
+        self.ollama_url = QLineEdit(s.ollama_url)
+        self.ollama_url.setPlaceholderText("http://127.0.0.1:11434")
+        self.ollama_model = QLineEdit(s.ollama_model)
+        self.ollama_model.setPlaceholderText("llama3.2")
+        self.openai_url = QLineEdit(s.openai_url)
+        self.openai_url.setPlaceholderText("https://api.example.com/v1")
+        self.openai_model = QLineEdit(s.openai_model)
+        self.openai_model.setPlaceholderText("gpt-4o-mini")
+        self.openai_key = QLineEdit()
+        self.openai_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.openai_key.setPlaceholderText("Stored in the keyring; type to replace it" if openai_key()
+                                           else "Not set")
+        form.addRow("", self.notes_auto)
+        form.addRow("Written by", self.notes_backend)
+        form.addRow("Local model", model_row)
+        form.addRow("", _note("auto: the recommended model (Qwen2.5 1.5B Instruct) once it is downloaded, "
+                              "else the small one installed with Meeting Buddy. Or a .gguf file of your own."))
+        form.addRow("Ollama URL", self.ollama_url)
+        form.addRow("Ollama model", self.ollama_model)
+        form.addRow("Service URL", self.openai_url)
+        form.addRow("Service model", self.openai_model)
+        form.addRow("Service key", self.openai_key)
+        form.addRow("", _note("The local model keeps everything on this computer. An Ollama server or an "
+                              "OpenAI-compatible service is sent the whole transcript of each meeting it "
+                              "writes notes for: use one you trust. The key is kept in the system keyring."))
+        self._backend_fields = {"local": (self.notes_model, choose),
+                                "ollama": (self.ollama_url, self.ollama_model),
+                                "openai": (self.openai_url, self.openai_model, self.openai_key)}
+        self.notes_backend.currentIndexChanged.connect(lambda _: self._show_backend_fields())
+        self._show_backend_fields()
+        return page
+
     # -- helpers behind the buttons ----------------------------------------------------------
 
-    def _fill_models(self, current: str) -> None:
+    def _show_backend_fields(self) -> None:
+        chosen = self.notes_backend.currentData()
+        for backend, widgets in self._backend_fields.items():
+            for widget in widgets:
+                widget.setEnabled(backend == chosen)
+
+    def _choose_notes_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "A language model file", "", "GGUF models (*.gguf)")
+        if path:
+            self.notes_model.setCurrentText(path)
+
+    def _fill_models(self, selected: str) -> None:
         try:
             from recorder.whisper_models import model_states
 
@@ -341,13 +404,35 @@ class SettingsDialog(QDialog):
         except (ImportError, OSError):
             states = []
         self._model_states = {state.name: state for state in states}
+        self._model_in_use = self.app.settings.model
+        self.model.clear()
         for state in states:
-            note = "in use" if state.name == current else "installed" if state.installed else "not installed"
+            note = ("in use" if state.name == self._model_in_use else "installed" if state.installed
+                    else "not installed")
             self.model.addItem(f"{state.name}  ({note})", state.name)
-        if self.model.findData(current) < 0:
-            self.model.addItem(current, current)
-        _select(self.model, current)
-        self._model_in_use = current
+        for extra in dict.fromkeys([self._model_in_use, selected]):  # a model folder
+            if self.model.findData(extra) < 0:
+                self.model.addItem(extra, extra)
+        _select(self.model, selected)
+
+    def _fill_refine_models(self, selected: str) -> None:
+        from recorder.refine_models import AUTO, choose_refine_model
+
+        self.refine_model.clear()
+        auto = choose_refine_model(self.app.settings.language, self._model_states.values())
+        self.refine_model.addItem(f"Automatic (now {auto})", AUTO)
+        for state in self._model_states.values():
+            self.refine_model.addItem(f"{state.name}  ({'installed' if state.installed else 'not installed'})",
+                                      state.name)
+        if self.refine_model.findData(selected) < 0:
+            self.refine_model.addItem(selected, selected)
+        _select(self.refine_model, selected)
+
+    def _models_changed(self) -> None:
+        """A model was installed or removed: both model choices say again what is installed."""
+        self._fill_models(self.model.currentData())
+        self._fill_refine_models(self.refine_model.currentData())
+        self._show_model_state()
 
     def _show_model_state(self) -> None:
         name = self.model.currentData()
@@ -355,9 +440,11 @@ class SettingsDialog(QDialog):
         if state is None:
             text = "A model folder on this computer."
         elif state.installed:
-            text = f"Installed ({'a Python package' if state.source == 'package' else 'downloaded'})."
+            where = {"package": "a Python package", "installed": "in the model cache"}.get(state.source or "",
+                                                                                          "downloaded")
+            text = f"Installed ({where})."
         else:
-            text = "Not installed: downloaded on first use when the network allows."
+            text = "Not installed: install it on the Models page."
         if state is not None:
             text += " Multilingual." if state.multilingual else " English only."
         if name == self._model_in_use:
@@ -420,7 +507,14 @@ class SettingsDialog(QDialog):
             api_enabled=self.api_enabled.isChecked(),
             api_port=self.api_port.value(),
             remote_url=self.remote_url.text().strip() or None,
-            sync_enabled=self.sync_enabled.isChecked())
+            sync_enabled=self.sync_enabled.isChecked(),
+            notes_auto=self.notes_auto.isChecked(),
+            notes_backend=self.notes_backend.currentData(),
+            notes_model=self.notes_model.currentText().strip() or "auto",
+            ollama_url=self.ollama_url.text().strip(),
+            ollama_model=self.ollama_model.text().strip(),
+            openai_url=self.openai_url.text().strip(),
+            openai_model=self.openai_model.text().strip())
 
     def _check_remote(self, settings: Settings) -> None:
         url = settings.remote_url
@@ -430,17 +524,33 @@ class SettingsDialog(QDialog):
         if settings.sync_enabled and not url:
             raise ValidationError("Sync needs the remote API's URL", field="remote_url")
 
+    def _check_notes(self, settings: Settings) -> None:
+        """The chosen remote back-end's address, in words the dialog's fields use."""
+        for backend, field, name in (("ollama", "ollama_url", "The Ollama URL"),
+                                     ("openai", "openai_url", "The service URL")):
+            url = getattr(settings, field)
+            if url and not _web_address(url):
+                raise ValidationError(f"{name} must be a web address such as "
+                                      f"{getattr(self, field).placeholderText()}", field=field)
+            if settings.notes_backend == backend and not url:
+                raise ValidationError(f"{name} is needed to write notes with it", field=field)
+        if settings.notes_backend == "openai" and not settings.openai_model:
+            raise ValidationError("The service model is needed to write notes with it", field="openai_model")
+
     def save(self) -> None:
-        from app.secrets import API_TOKEN, REMOTE_TOKEN, set_secret
+        from app.secrets import API_TOKEN, REMOTE_TOKEN, set_openai_key, set_secret
 
         settings = self.settings()
         try:
+            self._check_notes(settings)  # before validate(): its words name the dialog's fields
             settings.validate()
             self._check_remote(settings)
             if self._new_api_token:
                 set_secret(API_TOKEN, self._new_api_token)
             if self.remote_token.text():
                 set_secret(REMOTE_TOKEN, self.remote_token.text())
+            if self.openai_key.text().strip():
+                set_openai_key(self.openai_key.text())
             data_dir_changed = settings.data_dir != self.app.settings.data_dir
             self.app.apply_settings(settings)
         except MeetingBuddyError as exc:
@@ -460,6 +570,16 @@ class SettingsDialog(QDialog):
             self.tabs.setCurrentIndex(tab)
         self.error_label.setText(f"⚠ {exc.message}")
         self.error_label.show()
+
+
+def _web_address(url: str) -> bool:
+    """An http:// or https:// address with a host (and, if any, a port number)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
 
 
 def _input_devices():

@@ -1,7 +1,8 @@
 """A session's transcript as it is spoken: final segments with time and speaker, the current
 partial greyed at the end until its final replaces it. Follows the newest line until the user
 scrolls up; search highlights every match. A click on a line asks to play the recording from
-there, and the line being played is marked and kept in view."""
+there, and the line being played is marked and kept in view. Once renaming is allowed, a
+line's context menu offers to rename its speaker (all their lines follow)."""
 from __future__ import annotations
 
 import bisect
@@ -10,9 +11,9 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QTextBlockFormat, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from app.models import TranscriptSegment
 from ui.formatting import clock
@@ -31,6 +32,7 @@ def speaker_color(name: str) -> QColor:
 
 class TranscriptView(QWidget):
     lineActivated = Signal(float)  # a final line was clicked: its start, session seconds
+    speakerRenameRequested = Signal(str)  # "Rename speaker…" on a line of this speaker
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +77,8 @@ class TranscriptView(QWidget):
         self._final_count = 0
         self._line_starts: list[float] = []  # final lines in document order, by start
         self._line_blocks: list[int] = []  # their block numbers
+        self._line_speakers: list[str | None] = []  # and speakers
+        self._speakers_renamable = False
         self._played_block: int | None = None
         self._follow = True
         self._block_of: dict[str, int] = {}  # final lines' block numbers, by transcript id
@@ -85,6 +89,9 @@ class TranscriptView(QWidget):
         self._search_timer.timeout.connect(self._highlight)
 
         self.text.viewport().installEventFilter(self)
+        self.text.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.text.customContextMenuRequested.connect(
+            lambda pos: self.context_menu(pos).exec(self.text.viewport().mapToGlobal(pos)))
         bar_scroll = self.text.verticalScrollBar()
         bar_scroll.valueChanged.connect(self._scrolled)
         self.follow_button.clicked.connect(self.follow_latest)
@@ -102,7 +109,7 @@ class TranscriptView(QWidget):
         self._partial_start = None
         self._partial_text = ""
         self._final_count = 0
-        self._line_starts, self._line_blocks, self._played_block = [], [], None
+        self._line_starts, self._line_blocks, self._line_speakers, self._played_block = [], [], [], None
         self._block_of.clear()
         self._reveal_pending = None
         self.follow_latest()
@@ -222,6 +229,7 @@ class TranscriptView(QWidget):
         cursor = self._new_block()
         self._line_starts.append(start)
         self._line_blocks.append(cursor.blockNumber())
+        self._line_speakers.append(speaker)
         self._write_line(cursor, start, speaker, text, partial=False)
         self._block_of[transcript_id] = self.text.document().blockCount() - 1
         self._final_count += 1
@@ -279,11 +287,34 @@ class TranscriptView(QWidget):
         if (watched is self.text.viewport() and isinstance(event, QMouseEvent)
                 and event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton
                 and not self.text.textCursor().hasSelection()):
-            block = self.text.cursorForPosition(event.position().toPoint()).blockNumber()
-            line = bisect.bisect_left(self._line_blocks, block)
-            if line < len(self._line_blocks) and self._line_blocks[line] == block:
+            line = self._line_at(event.position().toPoint())
+            if line is not None:
                 self.lineActivated.emit(self._line_starts[line])
         return super().eventFilter(watched, event)
+
+    def _line_at(self, pos: QPoint) -> int | None:
+        """The final line at viewport position `pos`, if any."""
+        block = self.text.cursorForPosition(pos).blockNumber()
+        line = bisect.bisect_left(self._line_blocks, block)
+        return line if line < len(self._line_blocks) and self._line_blocks[line] == block else None
+
+    # -- renaming speakers -------------------------------------------------------------------
+
+    def set_speakers_renamable(self, renamable: bool) -> None:
+        """Whether lines offer "Rename speaker…" (a finished session recorded here)."""
+        self._speakers_renamable = renamable
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The text's usual menu at viewport position `pos`, with "Rename speaker…" for the
+        speaker of the line there when renaming is allowed."""
+        menu = self.text.createStandardContextMenu(self.text.viewport().mapToParent(pos))
+        line = self._line_at(pos)
+        speaker = self._line_speakers[line] if line is not None else None
+        if speaker and self._speakers_renamable:
+            menu.addSeparator()
+            action = menu.addAction(f"Rename speaker \u201c{speaker}\u201d\u2026")
+            action.triggered.connect(lambda: self.speakerRenameRequested.emit(speaker))
+        return menu
 
     def highlight_at(self, seconds: float | None) -> None:
         """Marks the line spoken at session time `seconds` (the last one begun by then) and

@@ -7,7 +7,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
-from app.api import routes_analytics, routes_refine, routes_search, routes_sessions, routes_streams
+from app.api import (
+    routes_analytics,
+    routes_notes,
+    routes_refine,
+    routes_search,
+    routes_sessions,
+    routes_streams,
+)
 from app.api.errors import AsciiJSONResponse, install_error_handlers
 from app.api.middleware import BodyLimit, TokenAuth
 from app.sessions import SessionManager
@@ -43,7 +50,7 @@ def _build(max_body_bytes: int, max_import_body_bytes: int) -> FastAPI:
     app = FastAPI(title="Meeting Buddy API", version=__version__, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
                   default_response_class=AsciiJSONResponse)
-    for module in (routes_sessions, routes_refine, routes_streams, routes_analytics, routes_search):
+    for module in (routes_sessions, routes_refine, routes_notes, routes_streams, routes_analytics, routes_search):
         app.include_router(module.router, prefix=BASE_PATH)
     install_error_handlers(app)
 

@@ -16,6 +16,8 @@ from app.api.schemas import (
     SessionAnalyticsOut,
     SessionOut,
     SessionPageOut,
+    SpeakerRenameBody,
+    SpeakerRenameOut,
     StartSessionBody,
     StatusName,
     TranscriptOut,
@@ -92,6 +94,18 @@ async def rename_session(session_id: str, body: RenameBody, manager: Manager) ->
     return manager.rename(session_id, body.title).to_dict()
 
 
+@router.post("/sessions/{session_id}/speakers/rename", response_model=SpeakerRenameOut,
+             summary="(ours) Rename a speaker of a finished session", responses=error_responses(404, 409, 413, 422))
+async def rename_speaker(session_id: str, body: SpeakerRenameBody, manager: Manager) -> dict[str, Any]:
+    """Every line of speaker `from` (in the transcript and its kept revisions) names `to`.
+    422 VALIDATION_ERROR when the transcript has no such speaker or `to` is blank or too
+    long; 409 while the session runs or its transcript is being improved, and for a copy of
+    another Meeting Buddy's session."""
+    load_session(manager, session_id)
+    lines = await off_loop(manager.rename_speaker, session_id, body.from_, body.to)
+    return {"session_id": session_id, "from": body.from_, "to": body.to, "lines": lines}
+
+
 @router.post("/sessions/{session_id}/stop", response_model=SessionOut, summary="Stop a session",
              responses=error_responses(404, 409, 422))
 async def stop_session(session_id: str, manager: Manager) -> dict[str, Any]:
@@ -140,7 +154,7 @@ async def export(session_id: str, manager: Manager,
     session = load_session(manager, session_id)
     segments = manager.store.transcripts(session_id)
     # DOCX of a long meeting takes a moment: keep it off the event loop.
-    data = await off_loop(export_transcript, session, segments, fmt)
+    data = await off_loop(export_transcript, session, segments, fmt, manager.store.notes(session_id))
     return Response(data, media_type=FORMATS[fmt].content_type, headers={
         "Content-Disposition": f'attachment; filename="{export_filename(session, fmt)}"'})
 

@@ -9,7 +9,8 @@ the bus history, every event after that id (`0`: all the history kept); a stream
 a finished session without it sends `close` at once — unless the after-meeting pass
 (app/refine.py) is queued or running on it: then the stream (ours) carries that pass's
 `refine` events (status and log streams) and its `transcript_revision` event (transcript
-stream) and closes when the pass ends.
+stream) and closes when the pass ends; the same for a meeting notes job (app/notes/, ours):
+its `notes` events go out on the status and log streams.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from app.api.errors import error_responses
 from app.api.routes_sessions import Manager, load_session
 from app.api.schemas import (
     LogEventData,
+    NotesEventData,
     ParticipantEventData,
     RefineEventData,
     StatusEventData,
@@ -36,7 +38,6 @@ from app.api.schemas import (
 from app.errors import SessionReadOnly
 from app.events import AsyncSubscription, SessionEvent
 from app.models import Status
-from app.refine import RefineJob
 from app.sessions import SessionManager
 
 router = APIRouter(tags=["streams"])
@@ -68,15 +69,25 @@ def _event_frame(event: SessionEvent) -> str:
     return _frame(event.seq, name, json.dumps(data))
 
 
-def _is_end(event: SessionEvent, refine: RefineJob | None) -> bool:
-    """The session ended, or (on a finished session) the pass the stream follows ended."""
-    if refine is not None:
-        return (event.kind == "refine" and event.data.get("created_at") == refine.created_at
-                and event.data.get("state") not in _REFINE_GOING)
+def _is_end(event: SessionEvent, jobs: dict[str, str]) -> bool:
+    """The session ended, or (on a finished session) the last of the jobs the stream follows
+    (kind -> created_at: the after-meeting pass, the notes) ended."""
+    if jobs:
+        if (event.kind in jobs and event.data.get("created_at") == jobs[event.kind]
+                and event.data.get("state") not in _JOB_GOING):
+            del jobs[event.kind]
+            return not jobs
+        return False
     return event.kind == "status" and event.data.get("status") in _TERMINAL
 
 
-_REFINE_GOING = frozenset({"queued", "running"})
+_JOB_GOING = frozenset({"queued", "running"})
+
+
+def _active_jobs(manager: SessionManager, session_id: str) -> dict[str, str]:
+    """The session's after-meeting pass and notes job that are queued or running, by kind."""
+    jobs = {"refine": manager.refiner.job(session_id), "notes": manager.notetaker.job(session_id)}
+    return {kind: job.created_at for kind, job in jobs.items() if job is not None and job.active}
 
 
 def _finished(manager: SessionManager, session_id: str) -> bool:
@@ -94,16 +105,15 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
     # Subscribing replays the history after last_event_id in the same step, so nothing falls
     # between the replay and the live events.
     subscription = AsyncSubscription(manager.bus, asyncio.get_running_loop(),
-                                     session_id=session_id, kinds=set(kinds | {"status", "refine"}),
+                                     session_id=session_id, kinds=set(kinds | {"status", "refine", "notes"}),
                                      after_seq=last_event_id)
     app.state.streams.add(subscription)
     try:
         history = manager.bus.history(session_id)
         position = history[-1].seq if history else (last_event_id or 0)
-        # Looked at after subscribing: a pass that ends from now on has its end in the queue.
-        refine = manager.refiner.job(session_id)
-        refine = refine if refine is not None and refine.active else None
-        if _finished(manager, session_id) and refine is None:
+        # Looked at after subscribing: a job that ends from now on has its end in the queue.
+        jobs = _active_jobs(manager, session_id)
+        if _finished(manager, session_id) and not jobs:
             # Replay what the client missed (resume; after the end, passes over the
             # recording), never wait for more.
             while last_event_id is not None and not subscription.queue.empty():
@@ -121,7 +131,7 @@ async def _events(app: FastAPI, session_id: str, kinds: frozenset[str],
                 return
             if event.kind in kinds:
                 yield _event_frame(event)
-            if _is_end(event, refine):
+            if _is_end(event, jobs):
                 yield _frame(event.seq, "close", CLOSE_DATA)
                 return
     finally:
@@ -154,12 +164,12 @@ def _stream(request: Request, manager: SessionManager, session_id: str, kinds: f
 
 
 @router.get("/sessions/{session_id}/stream", response_class=StreamingResponse,
-            summary="Status events: status changes, joins and leaves; (ours) the after-meeting pass",
+            summary="Status events: status changes, joins and leaves; (ours) the after-meeting pass and notes",
             responses=_sse_responses({"status": (StatusEventData, ParticipantEventData),
-                                      "refine": (RefineEventData,)}))
+                                      "refine": (RefineEventData,), "notes": (NotesEventData,)}))
 async def status_stream(session_id: str, request: Request, manager: Manager,
                         last_event_id: LastEventId = None) -> StreamingResponse:
-    return _stream(request, manager, session_id, frozenset({"status", "participant", "refine"}),
+    return _stream(request, manager, session_id, frozenset({"status", "participant", "refine", "notes"}),
                    last_event_id)
 
 
@@ -174,8 +184,9 @@ async def transcript_stream(session_id: str, request: Request, manager: Manager,
 
 
 @router.get("/sessions/{session_id}/logs/stream", response_class=StreamingResponse,
-            summary="Session log events; (ours) the after-meeting pass",
-            responses=_sse_responses({"log": (LogEventData,), "refine": (RefineEventData,)}))
+            summary="Session log events; (ours) the after-meeting pass and notes",
+            responses=_sse_responses({"log": (LogEventData,), "refine": (RefineEventData,),
+                                      "notes": (NotesEventData,)}))
 async def log_stream(session_id: str, request: Request, manager: Manager,
                      last_event_id: LastEventId = None) -> StreamingResponse:
-    return _stream(request, manager, session_id, frozenset({"log", "refine"}), last_event_id)
+    return _stream(request, manager, session_id, frozenset({"log", "refine", "notes"}), last_event_id)

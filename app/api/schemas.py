@@ -148,6 +148,21 @@ class RenameBody(_Strict):
                                           "called after its meeting link again)")
 
 
+class SpeakerRenameBody(_Strict):
+    from_: str = Field(alias="from", min_length=1, max_length=1000,
+                       description="(ours) the speaker as the transcript names them, e.g. \"Speaker 1\"")
+    to: str = Field(min_length=1, max_length=200,
+                    description="(ours) their new name, cleaned like any name (control and bidi characters "
+                                "removed, whitespace collapsed)")
+
+
+class SpeakerRenameOut(BaseModel):
+    session_id: str
+    from_: str = Field(alias="from")
+    to: str
+    lines: int = Field(description="how many lines of the transcript now name them")
+
+
 class SessionPageOut(BaseModel):
     data: list[SessionOut]
     total_count: int
@@ -252,6 +267,53 @@ class RevisionsOut(BaseModel):
 
 class RestoreBody(_Strict):
     revision: str = Field("live", min_length=1, max_length=1100, description="the label of a kept revision")
+
+
+# -- meeting notes (ours) -------------------------------------------------------------------
+
+NotesBackendName = Literal["local", "ollama", "openai"]
+NotesStateName = Literal["none", "queued", "running", "done", "failed", "cancelled"]
+
+
+class NotesBody(_Strict):
+    backend: NotesBackendName | None = Field(None, description="local (this computer), ollama (your Ollama "
+                                                               "server) or openai (the OpenAI-compatible endpoint "
+                                                               "set in Settings); default: the setting")
+
+
+class ActionItemOut(BaseModel):
+    item_id: str
+    task: str
+    owner: str | None = Field(description="who will do it, null when the meeting did not say")
+    due: str | None = Field(description="the deadline as said in the meeting, null when none was said")
+    transcript_id: str = Field(description="the transcript line the item came from")
+    done: bool
+
+
+class MeetingNotesOut(BaseModel):
+    session_id: str
+    summary: str
+    decisions: list[str]
+    action_items: list[ActionItemOut]
+    open_questions: list[str]
+    backend: NotesBackendName
+    model: str
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class NotesJobOut(BaseModel):
+    session_id: str
+    state: NotesStateName = Field(description="none: no notes job of this session since the server started")
+    progress: float = Field(description="share of the work done, 0 to 1")
+    error: str | None = Field(description="why it failed")
+    backend: NotesBackendName | None
+    automatic: bool = Field(description="started because the transcript became final (the setting), not on request")
+    created_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class NotesOut(NotesJobOut):
+    notes: MeetingNotesOut | None = Field(description="the stored notes; null until some are made")
 
 
 # -- import (PUT /sessions/{id}) ------------------------------------------------------------
@@ -448,6 +510,13 @@ class RefineEventData(RefineOut):
     """(ours) A state or progress report of the after-meeting pass."""
 
     state: Literal["queued", "running", "completed", "failed", "cancelled"]
+
+
+class NotesEventData(NotesJobOut):
+    """(ours) A state or progress report of a meeting notes job; read the notes once it is done."""
+
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    backend: NotesBackendName
 
 
 class TranscriptRevisionEventData(BaseModel):

@@ -3,7 +3,8 @@ recording pipeline, and every event goes to the session's control (the SessionMa
 
 Status map: bot loading/pre-join/lobby -> joining; admitted -> active; first audio ->
 recording; leaving on stop or when the meeting ends; then completed or failed with the
-bot's code (docs/PLATFORMS.md, "Outcomes").
+bot's code (docs/PLATFORMS.md, "Outcomes"). The title the call shows becomes the session's
+title (`metadata.title`) unless the user already gave it one.
 """
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ class _BotSession:
         bot.participant_joined.connect(lambda name, is_bot: control.participant(name, "joined", is_bot=is_bot))
         bot.participant_left.connect(lambda name: control.participant(name, "left"))
         bot.speaker_changed.connect(self._speaker_changed)
+        bot.title_found.connect(control.page_title)   # kept unless the user named the session
         bot.log.connect(lambda level, message: control.log(level, message))
         bot.finished.connect(lambda outcome: _set_once(self.finished, outcome))
         bot.diagnostics_ready.connect(self._save_diagnostics)

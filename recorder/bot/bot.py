@@ -152,6 +152,7 @@ class MeetingBot(QObject):
     participant_joined = Signal(str, bool)  # name, is_bot
     participant_left = Signal(str)
     speaker_changed = Signal(object)        # name or None, at the moment of change
+    title_found = Signal(str)               # the meeting's title as the call shows it, once
     log = Signal(str, str)                  # level ("info"|"warning"|"error"), message
     diagnostics_ready = Signal(object)      # a PageDiagnostics: a failed join, an unknown screen
     finished = Signal(object)               # the Outcome, once
@@ -548,6 +549,9 @@ class MeetingBot(QObject):
             self.participant_left.emit(name)
         if step.speaker is not UNCHANGED:
             self.speaker_changed.emit(step.speaker)
+        if step.title:
+            self.log.emit("info", f"The meeting page shows the title \u201c{step.title}\u201d")
+            self.title_found.emit(step.title)
         for action in step.actions:
             if action["op"] == "reload":
                 if self._page is not None:

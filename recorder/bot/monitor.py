@@ -45,6 +45,7 @@ class Step:
     notes: list[tuple[str, str]] = field(default_factory=list)   # (level, message)
     outcome: Outcome | None = None
     diagnose: str | None = None     # why a diagnostics snapshot of the page is wanted now
+    title: str | None = None        # the meeting's title, the first time the call shows one
 
 
 class MeetingMonitor:
@@ -77,6 +78,7 @@ class MeetingMonitor:
         self._last_try: dict[str, float] = {}
         self._tries: dict[str, int] = {}
         self._warned: set[str] = set()
+        self.title_seen = False
 
     # -- inputs ---------------------------------------------------------------------------
     def page_loaded(self, now: float) -> Step:
@@ -130,6 +132,9 @@ class MeetingMonitor:
             if state.speakers != self._indicated:
                 self._indicated, self._indicated_at = state.speakers, now
             step.speaker = self.refresh_speaker(now).speaker
+            if state.meeting_title and not self.title_seen:
+                self.title_seen = True
+                step.title = state.meeting_title
             if self.roster.humans_seen and self.roster.humans_present == 0:
                 self._alone_since = self._alone_since or now
             else:

@@ -30,6 +30,7 @@ class PageState:
     camera_off: bool | None = None
     participants: tuple[Participant, ...] = ()
     speakers: tuple[str, ...] = ()
+    meeting_title: str = ""             # where the pack says the page shows it; "" if not shown
 
     def has(self, landmark: str) -> bool:
         return landmark in self.flags
@@ -56,6 +57,7 @@ class PageState:
                     if str(p.get("name", "")).strip()),
                 speakers=tuple(str(s)[:MAX_NAME_CHARS] for s in list(data.get("speakers") or ())[:MAX_PARTICIPANTS]
                                if s),
+                meeting_title=" ".join(str(data.get("meeting_title") or "")[:MAX_NAME_CHARS].split()),
             )
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise PageStateError(f"unreadable page state: {exc}") from None

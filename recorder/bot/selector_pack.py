@@ -32,7 +32,8 @@ _TOGGLE_KEYS = {"turn_off", "is_off"}
 _PARTICIPANT_KEYS = {"items", "name", "strip", "self", "bot", "open"}
 _NAME_RULE_KEYS = {"css", "attr", *_EVIDENCE_KEYS}
 _AUDIO_KEYS = {"prefer_stream", "fallback_after_s", "source"}
-_TOP_KEYS = {"platform", "mic", "camera", "speaking", "participants", "guest_email", "audio", *MATCHER_LISTS}
+_TOP_KEYS = {"platform", "mic", "camera", "speaking", "participants", "guest_email", "audio", "meeting_title",
+             *MATCHER_LISTS}
 # "owner/repo path/to/file": where the landmark can be seen in a maintained open-source bot.
 _SOURCE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ \S.*")
 
@@ -115,6 +116,8 @@ def validate(data: Any, where: str) -> None:
             for part, matchers in toggle.items():
                 _matchers(matchers, f"{key}.{part}", fail)
     _participants(data["participants"], fail)
+    if "meeting_title" in data:
+        _title_rules(data["meeting_title"], fail)
     if "speaking" in data:
         speaking = data["speaking"]
         if not isinstance(speaking, dict) or set(speaking) != {"indicators"}:
@@ -162,6 +165,17 @@ def _matchers(value: Any, key: str, fail) -> None:
         if "above" in m and ("attr" not in m or not isinstance(m["above"], (int, float))):
             fail(f"{key!r}: {m!r}: 'above' is a number and needs 'attr'")
     _in_evidence_order(value, key, fail)
+
+
+def _title_rules(value: Any, fail) -> None:
+    """Where the page shows the meeting's title: an element's text, or one of its attributes."""
+    if not isinstance(value, list) or not value:
+        fail("'meeting_title' must be a non-empty list of rules")
+    for rule in value:
+        if (not isinstance(rule, dict) or set(rule) - _NAME_RULE_KEYS or not isinstance(rule.get("css"), str)
+                or not rule["css"] or "attr" in rule and not (isinstance(rule["attr"], str) and rule["attr"])):
+            fail(f"meeting_title: {rule!r} holds a 'css' selector, an optional 'attr' to read, and its evidence")
+    _in_evidence_order(value, "meeting_title", fail)
 
 
 def _participants(value: Any, fail) -> None:

@@ -33,6 +33,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # espeak-ng voice names with an optional variant: en-us, en+f3, en-gb+m3.
 _VOICE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}(\+[A-Za-z0-9_-]{1,16})?")
 MAX_TEXT = 500
+MAX_TITLE = 200
 NETWORK_CUT_S = 10.0  # how long a network cut lasts unless the scenario says
 _REQUIRED: Any = object()
 
@@ -70,6 +71,9 @@ class Lobby:
 class Scenario:
     name: str
     description: str = ""
+    # The meeting's title, shown in the call where each web client shows it (a scheduled
+    # meeting's subject); None: an ad-hoc meeting without one.
+    title: str | None = None
     access: str = "open"
     lobby: Lobby = Lobby()
     participants: tuple[Participant, ...] = ()
@@ -145,7 +149,7 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
         raise ScenarioError(f"name: {name!r} is not valid (lowercase letters, digits, - and _)")
     fields = _Fields(data, "scenario")
     fields.check_keys(
-        {"description", "access", "lobby", "participants", "speech", "speech_repeat_every_s",
+        {"description", "title", "access", "lobby", "participants", "speech", "speech_repeat_every_s",
          "meeting_ends_at", "bot_removed_at", "network_cut", "teams", "zoom", "google_meet", "webex",
          "hostile"}
     )
@@ -193,6 +197,7 @@ def scenario_from_dict(data: Any, *, name: str) -> Scenario:
     return Scenario(
         name=name,
         description=fields.text("description", default="", limit=1000, allow_empty=True),
+        title=fields.text("title", limit=MAX_TITLE) if fields.has("title") else None,
         access=access,
         lobby=lobby,
         participants=participants,

@@ -210,6 +210,7 @@ class MeetingSimulator:
             "platform": platform.value,
             "meeting_id": meeting_id,
             "scenario": scenario.name,
+            "title": scenario.title,
             "access": scenario.access,
             "lobby": {"wait_s": scenario.lobby.wait_s, "outcome": scenario.lobby.outcome},
             "participants": [

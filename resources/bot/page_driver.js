@@ -186,6 +186,26 @@ function MeetingBuddyDriver(pack) {
     return names;
   }
 
+  // The meeting's title where the pack says the page shows it (an element's text, or one of
+  // its attributes): the first rule with a non-empty value. No visibility check, as in the
+  // references (docs/PLATFORMS.md, "Meeting titles"): the holder may be a container.
+  const MAX_TITLE_HOLDERS = 20;
+  function meetingTitle(pass) {
+    for (const rule of pack.meeting_title || []) {
+      for (const doc of pass.docs) {
+        let holders;
+        try { holders = doc.querySelectorAll(rule.css); } catch (err) { continue; }
+        for (let i = 0; i < holders.length && i < MAX_TITLE_HOLDERS; i++) {
+          const el = holders[i];
+          const raw = rule.attr ? el.getAttribute(rule.attr) : (el.innerText || el.textContent);
+          const text = raw ? bounded(raw, MAX_NAME).replace(/\s+/g, ' ').trim() : '';
+          if (text) return { text, what: describe(rule) };
+        }
+      }
+    }
+    return null;
+  }
+
   function toggleState(pass, spec) {
     if (!spec) return { off: null, control: false };
     if (pass.evidence(spec.is_off)) return { off: true, control: false };
@@ -210,6 +230,7 @@ function MeetingBuddyDriver(pack) {
     const prompt = pass.control(pack.meeting_prompts);
     const mic = toggleState(pass, pack.mic);
     const camera = toggleState(pass, pack.camera);
+    const title = meetingTitle(pass);
     return {
       url: bounded(location.href, MAX_URL),
       title: bounded(document.title, MAX_TEXT),
@@ -224,6 +245,7 @@ function MeetingBuddyDriver(pack) {
       camera_off: camera.off,
       participants: participants(pass),
       speakers: speakers(pass),
+      meeting_title: title ? title.text : null,
     };
   }
 
@@ -296,6 +318,10 @@ function MeetingBuddyDriver(pack) {
     landmarks['participants.items'] = pass.evidence(spec.items);
     if (spec.open) landmarks['participants.open'] = pass.evidence(spec.open);
     if (pack.speaking) landmarks['speaking.indicators'] = pass.evidence(pack.speaking.indicators);
+    if (pack.meeting_title) {
+      const title = meetingTitle(pass);
+      landmarks.meeting_title = title ? title.what : null;
+    }
     return { url: bounded(location.href, MAX_URL), title: bounded(document.title, MAX_TEXT), landmarks,
       participants: participants(pass).map((p) => p.name) };
   }

@@ -18,13 +18,15 @@ BASE = "/v1/meeting-buddy"
 # Semantic rules no JSON Schema can state: the link must point to a supported meeting, the
 # path's id must match the body's, a date must be a real one and a date range must not be
 # reversed or too long, a model must be one this computer knows, a revision one the session
-# keeps, a search must hold a word (and a raw one be FTS5 syntax). Data the schema allows may
+# keeps, a speaker one the transcript names, a search must hold a word (and a raw one be FTS5
+# syntax). Data the schema allows may
 # still be refused there (422), so only those operations skip the "valid data is accepted"
 # check; every other check runs on them.
 BUSINESS_RULES = {f"POST {BASE}/sessions", f"PUT {BASE}/sessions/{{session_id}}",
                   f"GET {BASE}/analytics/trends", f"GET {BASE}/analytics/duration-distribution",
                   f"GET {BASE}/analytics/status-breakdown", f"POST {BASE}/sessions/{{session_id}}/refine",
-                  f"POST {BASE}/sessions/{{session_id}}/transcripts/restore", f"GET {BASE}/search"}
+                  f"POST {BASE}/sessions/{{session_id}}/transcripts/restore", f"GET {BASE}/search",
+                  f"POST {BASE}/sessions/{{session_id}}/speakers/rename"}
 
 
 @pytest.fixture(scope="module")

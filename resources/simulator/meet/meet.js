@@ -41,7 +41,10 @@
     showFatal(message) { $('#error-detail').textContent = message; screen('screen-error'); },
     showLobby() { screen('screen-lobby'); syncCallToggles(); },
     showBlocked() { screen('screen-blocked'); },
-    showMeeting() { screen('screen-meeting'); syncCallToggles(); showBar(); openDialog(); },
+    showMeeting() {
+      screen('screen-meeting'); syncCallToggles(); showBar(); openDialog();
+      window.simDom.meetingTitle($('#meeting-title'), sim.config.title, 'data-meeting-title');
+    },
     showDenied() { screen('screen-denied'); },
     showRemoved() { screen('screen-removed'); },
     showEnded() { screen('screen-ended'); },

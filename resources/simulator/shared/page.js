@@ -19,6 +19,14 @@
       children.flat().forEach((child) => { if (child) node.append(child); });
       return node;
     },
+    // Shows a meeting's title in `node` (its text, and attribute `attr` where the real page
+    // keeps it there); a meeting without a title leaves the node hidden.
+    meetingTitle(node, title, attr) {
+      if (!node || !title) return;
+      node.textContent = title;
+      if (attr) node.setAttribute(attr, title);
+      node.hidden = false;
+    },
     // Shows one <section class="screen"> and hides the others.
     screen(id) {
       document.querySelectorAll('.screen').forEach((s) => { s.hidden = s.id !== id; });

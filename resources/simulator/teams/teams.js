@@ -34,7 +34,10 @@
       screen('screen-lobby');
     },
     showBlocked() { screen('screen-captcha'); },
-    showMeeting() { screen('screen-meeting'); setMediaButtons(); },
+    showMeeting() {
+      screen('screen-meeting'); setMediaButtons();
+      window.simDom.meetingTitle($('[data-tid="call-title"]'), sim.config.title);
+    },
     showDenied() {
       retryScreen(sim.options.denied_text === 'declined' ? 'Your request to join was declined'
         : 'Sorry, but you were denied access to the meeting.');

@@ -20,7 +20,10 @@
     showFatal(message) { $('#error-detail').textContent = message; screen('screen-error'); },
     showLobby() { screen('screen-lobby'); },
     showBlocked() { screen('screen-captcha'); },
-    showMeeting() { screen('screen-meeting'); syncMedia(); },
+    showMeeting() {
+      screen('screen-meeting'); syncMedia();
+      window.simDom.meetingTitle($('h1[data-type="body-secondary"]'), sim.config.title);
+    },
     showDenied() { screen('screen-denied'); },
     showRemoved() { screen('screen-removed'); },
     showEnded() { screen('screen-ended'); },

@@ -1,0 +1,1 @@
+"""Speaker embeddings and voices told apart: weights, encoder, clustering, recording spans."""
