@@ -21,6 +21,22 @@ def isolated_dirs(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def empty_model_cache(tmp_path, monkeypatch) -> Path:
+    """A model cache and an empty, offline Hugging Face cache of this test's own."""
+    import huggingface_hub.constants
+
+    folder = tmp_path / "models"
+    monkeypatch.setenv("MEETING_BUDDY_MODEL_CACHE", str(folder))
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return folder
+
+
+@pytest.fixture
 def store(isolated_dirs):
     from app.store import Store
 

@@ -3,15 +3,10 @@ is the OpenAI-compatible stand-in of notes_standins.py (a rule over real HTTP, s
 remote model can be reached here); the key comes from the secrets store."""
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 
 import pytest
@@ -21,6 +16,7 @@ from app.settings import Settings, save_settings
 from app.store import Store
 from tests.app.notes_meeting import BUDGET_MEETING, long_meeting, stored_meeting
 from tests.app.notes_standins import StandIn
+from tests.terminal import run_on_terminal
 
 KEY = "sk-cli-9d7e6f"
 
@@ -80,24 +76,9 @@ def test_a_terminal_shows_progress_and_ctrl_c_cancels_keeping_the_notes(isolated
     sid = stored_meeting(store, long_meeting(chunks=3, lines_per_chunk=120))  # several model calls
     with StandIn() as ollama:
         save_settings(Settings(notes_backend="ollama", ollama_url=ollama.url, ollama_model="llama3.2"))
-        primary, secondary = pty.openpty()
-        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-        process = subprocess.Popen([sys.executable, "-m", "app", "notes", sid], stdout=subprocess.PIPE,
-                                   stderr=secondary, text=True)
-        os.close(secondary)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:  # the process closed its end
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        stdout, _ = process.communicate(timeout=120)
-        os.close(primary)
-    assert process.returncode == 0, drawn.decode(errors="replace")
-    assert "Making meeting notes" in drawn.decode() and "100%" in drawn.decode()
+        code, drawn, stdout = run_on_terminal("notes", sid)
+    assert code == 0, drawn
+    assert "Making meeting notes" in drawn and "100%" in drawn
     before = store.notes(sid)
     assert before is not None and stdout.startswith("## Meeting notes")
 

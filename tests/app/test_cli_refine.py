@@ -3,15 +3,10 @@ faster-whisper on real Ogg/Opus segment files of espeak-ng speech. The session i
 beforehand by the scripted runner of tests/fakes.py (the bot's stand-in)."""
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 
 import pytest
@@ -22,6 +17,7 @@ from app.store import Store
 from tests.app.test_refine import LINES, record, recorded_steps
 from tests.fakes import JOINING, say, status
 from tests.recorder.test_transcriber import conversation, recall
+from tests.terminal import run_on_terminal
 
 
 @pytest.fixture(scope="module")
@@ -62,24 +58,9 @@ def test_refine_prints_the_session_and_its_new_transcript(recorded, speech):
 def test_by_default_the_setting_chooses_the_model_and_a_terminal_shows_progress(recorded):
     """auto: the best installed model fast enough (base, where tiny.en and base are installed)."""
     store, sid = recorded
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 wide
-    process = subprocess.Popen([sys.executable, "-m", "app", "refine", sid], stdout=subprocess.PIPE,
-                               stderr=secondary, text=True)
-    os.close(secondary)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the process closed its end
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    stdout, _ = process.communicate(timeout=120)
-    os.close(primary)
-    assert process.returncode == 0, drawn.decode(errors="replace")
-    assert "Improving the transcript" in drawn.decode() and "100%" in drawn.decode()
+    code, drawn, stdout = run_on_terminal("refine", sid)
+    assert code == 0, drawn
+    assert "Improving the transcript" in drawn and "100%" in drawn
     assert "improved with base" in stdout
     assert transcript_revision(store.get_session(sid)) == "refined:base"
 

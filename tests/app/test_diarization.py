@@ -3,13 +3,10 @@ faster-whisper on espeak-ng speech: a device mix whose system sound holds two pe
 bot session whose speaking indicator is wrong or missing on some lines."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from app.models import Status
 from app.refine import refine_session
-from app.sessions import SessionManager
 from tests.app.test_refine import OPTIONS, START, record
 from tests.fakes import ACTIVE, JOINING, RECORDING, recorded_speech, status
 from tests.recorder.test_transcriber import conversation
@@ -43,28 +40,10 @@ def speaker_of(lines, spans, origin: float) -> list[str | None]:
 def test_the_system_sound_of_a_device_mix_is_split_by_voice(store, tmp_path, monkeypatch):
     """"Record this computer" through the real runner: the microphone says Alice's lines,
     the system sound Bob's and Carol's, who become Speaker 1 and Speaker 2."""
-    from app.runners import device_session
-    from app.runners.device_session import DeviceSessionOptions, DeviceSessionRunner
-    from recorder.audio.file import FileAudioSource
-    from recorder.audio.mix import MixAudioSource
-    from recorder.pipeline import PipelineConfig
-    from tests.app.test_refine_helpers import channel_wavs
+    from tests.app.test_refine_helpers import record_device_mix
 
     speech = conversation(DEVICE_LINES, tmp_path)
-    you, others = channel_wavs(speech, tmp_path)
-    monkeypatch.setattr(device_session, "open_device_mix", lambda mic, system: MixAudioSource(
-        {"you": FileAudioSource(you, speed=4.0), "others": FileAudioSource(others, speed=4.0)}))
-    options = DeviceSessionOptions(mic="test", system="test", max_duration=speech.duration / 4 + 3,
-                                   pipeline=PipelineConfig(transcription_enabled=False, screen_capture=False))
-    manager = SessionManager(store)
-
-    async def run() -> str:
-        session = manager.start_local(lambda s, _link: DeviceSessionRunner(s, None, options))
-        while manager.is_running(session.session_id):
-            await asyncio.sleep(0.05)
-        return session.session_id
-
-    sid = asyncio.run(run())
+    manager, sid = record_device_mix(store, speech, tmp_path, monkeypatch)
     assert manager.get(sid).status is Status.COMPLETED
     refine_session(manager, sid, options=OPTIONS)
     lines = store.transcripts(sid)

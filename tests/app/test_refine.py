@@ -315,27 +315,9 @@ def test_a_device_mix_keeps_you_and_others_apart_for_the_pass(store, speech, tmp
     """"Record this computer" through the real runner, pipeline and segment writer: the
     microphone ("you") says Alice's lines, the system sound ("others") Carol's. The file
     holds one mono mix; the channel that spoke when is kept beside it."""
-    from app.runners import device_session
-    from app.runners.device_session import DeviceSessionOptions, DeviceSessionRunner
-    from recorder.audio.file import FileAudioSource
-    from recorder.audio.mix import MixAudioSource
-    from recorder.pipeline import PipelineConfig
-    from tests.app.test_refine_helpers import channel_wavs
+    from tests.app.test_refine_helpers import record_device_mix
 
-    you, others = channel_wavs(speech, tmp_path)
-    monkeypatch.setattr(device_session, "open_device_mix", lambda mic, system: MixAudioSource(
-        {"you": FileAudioSource(you, speed=4.0), "others": FileAudioSource(others, speed=4.0)}))
-    options = DeviceSessionOptions(mic="test", system="test", max_duration=speech.duration / 4 + 3,
-                                   pipeline=PipelineConfig(transcription_enabled=False, screen_capture=False))
-    manager = SessionManager(store)
-
-    async def run() -> str:
-        session = manager.start_local(lambda s, _link: DeviceSessionRunner(s, None, options))
-        while manager.is_running(session.session_id):
-            await asyncio.sleep(0.05)
-        return session.session_id
-
-    sid = asyncio.run(run())
+    manager, sid = record_device_mix(store, speech, tmp_path, monkeypatch)
     session = manager.get(sid)
     assert session.status is Status.COMPLETED and session.audio_file_count == 1
     assert 0 <= session.metadata["audio_start_s"] < 1 and session.metadata["segment_seconds"] == 300.0

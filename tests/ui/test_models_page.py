@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import huggingface_hub.constants
 import pytest
 from PySide6.QtWidgets import QProgressBar
 
@@ -16,14 +15,9 @@ from ui.settings_dialog import SettingsDialog
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "models"
-    monkeypatch.setenv("MEETING_BUDDY_MODEL_CACHE", str(folder))
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    return folder
+def cache(empty_model_cache):
+    """This test's own model cache (tests/conftest.py)."""
+    return empty_model_cache
 
 
 def dialog_for(qtbot, settings: Settings) -> SettingsDialog:
