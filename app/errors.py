@@ -127,7 +127,8 @@ class ModelNotInstalled(MeetingBuddyError):
 
 
 class ModelInUse(MeetingBuddyError):
-    """(ours) A model to remove that the settings name for live or after-meeting transcription."""
+    """(ours) A model to remove that the settings name for live or after-meeting transcription,
+    or for meeting notes."""
 
     code = "MODEL_IN_USE"
     caller_error = True

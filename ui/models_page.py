@@ -1,5 +1,5 @@
-"""Settings › Models: every transcription model, whether it is installed and which tier uses
-it, with Install and Remove. An install runs off the GUI thread (app/workers.py) and shows its
+"""Settings › Models: every transcription and notes model, whether it is installed and which
+setting uses it, with Install and Remove. An install runs off the GUI thread (app/workers.py) and shows its
 progress; when it ends the page, and the model choices listening to `changed`, show the new
 state."""
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.settings import Settings
 from app.workers import in_background
 
 _COLUMNS = ("Model", "Languages", "Size", "State", "Used for")
-_TIERS = {"live": "live", "refine": "after the meeting"}
+_TIERS = {"live": "live", "refine": "after the meeting", "notes": "meeting notes"}
 
 
 def _state_text(row: ModelRow) -> str:
@@ -122,7 +122,7 @@ class ModelsPage(QWidget):
         row = self._selected_row()
         self.install_button.setEnabled(row is not None and not self.busy and row.source != "installed"
                                        and row.name != SHIPPED)
-        self.remove_button.setEnabled(row is not None and not self.busy and row.source == "installed")
+        self.remove_button.setEnabled(row is not None and not self.busy and row.removable)
 
     # -- install ---------------------------------------------------------------------------
 

