@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -142,9 +143,16 @@ class OpenAIBackend:
     def __init__(self, url: str, model: str, key: str | None) -> None:
         if not url.strip() or not model.strip():
             raise NotesUnavailable("Set the OpenAI-compatible endpoint's address and model in Settings > Notes")
+        from app.remote import is_loopback  # app.remote reads the API's models, which read this
+
+        self._url = url.strip().rstrip("/")
+        if key and self._url.lower().startswith("http://") and not is_loopback(urlsplit(self._url).hostname or ""):
+            # Every request carries the key: over plain http to another computer anyone on the
+            # way could read it (and the transcript).
+            raise NotesUnavailable(f"The OpenAI-compatible endpoint {self._url} is plain http:// to another "
+                                   "computer and would receive the key readable: use its https:// address")
         self.model = model.strip()
         self.context_tokens = REMOTE_CONTEXT_TOKENS
-        self._url = url.strip().rstrip("/")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(headers=headers, timeout=REMOTE_TIMEOUT_S)
 

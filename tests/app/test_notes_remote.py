@@ -117,6 +117,14 @@ def test_an_openai_endpoint_needs_an_address_and_a_model(manager, store):
         generate_notes(manager, sid, options=NotesOptions(backend="openai"))
 
 
+def test_the_key_is_never_sent_over_plain_http_to_another_computer():
+    with pytest.raises(NotesUnavailable, match="https://") as err:
+        OpenAIBackend("http://models.example.com/v1", "gpt-4o-mini", "sk-secret-77")
+    assert "sk-secret-77" not in str(err.value)
+    OpenAIBackend("http://127.0.0.1:8000/v1", "local-model", "sk-secret-77")  # this computer: fine
+    OpenAIBackend("http://models.example.com/v1", "open-model", None)  # no key to give away
+
+
 def test_a_long_meeting_is_mapped_in_chunks_and_reduced_once_keeping_every_item(manager, store):
     lines = long_meeting(chunks=4)
     sid = stored_meeting(store, lines)
