@@ -152,7 +152,11 @@ def test_admitted_recorded_and_transcribed_with_speakers(harness, platform):
     assert {"Alice Johnson", "Bob Smith"} <= speakers, lines
     by_speaker = {s: " ".join(t for sp, t in lines if sp == s) for s in speakers}
     assert "release" in words(by_speaker["Bob Smith"])
-    assert "morning" in words(by_speaker["Alice Johnson"])
+    # Alice's lines under her name. Her first words come 2 s after admission, and on Zoom
+    # (audio only once the microphone is allowed) a busy machine can miss them, as a late
+    # joiner would: the words of both her lines count.
+    assert len(set(words(by_speaker["Alice Johnson"])) & {"morning", "joining", "weekly", "planning", "report",
+                                                            "team"}) >= 3, lines
     assert "release" not in words(by_speaker["Alice Johnson"])
 
     history = [(e["participant_name"], e["event"]) for e in session.participant_history]
