@@ -20,13 +20,13 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.background_jobs import QUIET_POLL_S, JobQueue, Stage
 from app.errors import MeetingBuddyError, RefineUnavailable, SessionReadOnly
-from app.events import SessionEvent, Subscription
+from app.events import SessionEvent
 from app.models import Session, TranscriptSegment
 from app.store import LIVE_REVISION
 from app.timeutil import iso_now
 from app.voices import told_apart
-from app.workers import off_loop
 from recorder.errors import MediaError
 
 if TYPE_CHECKING:
@@ -42,8 +42,6 @@ AUTO_MODEL = "auto"
 # session clock the recording's audio begins, and how long each segment file covers.
 AUDIO_START_KEY = "audio_start_s"
 SEGMENT_SECONDS_KEY = "segment_seconds"
-PROGRESS_STEP = 0.01  # a progress event at most every 1% of the recording
-QUIET_POLL_S = 2.0  # how often an automatic pass looks whether sessions are still running
 
 
 def transcript_revision(session: Session) -> str:
@@ -98,6 +96,11 @@ class RefineJob:
     @property
     def active(self) -> bool:
         return self.state in (RefineState.QUEUED, RefineState.RUNNING)
+
+    def move_to(self, stage: Stage, message: str | None = None) -> None:
+        self.state = RefineState(stage.value)
+        if message is not None:
+            self.message = message
 
     def to_dict(self, session: Session | None = None) -> dict[str, Any]:
         data = {"session_id": self.session_id, "state": self.state.value, "progress": round(self.progress, 3),
@@ -226,75 +229,32 @@ def _speakers(manager: SessionManager, session: Session) -> SpeakerTimeline | No
 
 # -- passes for the window and the API ---------------------------------------------------------
 
-class Refiner:
+class Refiner(JobQueue[RefineJob]):
     """Runs after-meeting passes on the event loop's behalf, one at a time, in a worker thread."""
 
-    def __init__(self, manager: SessionManager) -> None:
-        self.manager = manager
-        self.options = RefineOptions()
-        self._jobs: dict[str, RefineJob] = {}
-        self._tasks: dict[str, asyncio.Task] = {}
-        self._turn: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._subscription: Subscription | None = None
+    kind = "refine"
+    follows = frozenset({"status"})
+    cancelled_error = RefineCancelled
+    failures = (MeetingBuddyError, MediaError)
+    doing = "refining"
 
-    def job(self, session_id: str) -> RefineJob | None:
-        """The newest pass of the session started by this process, if any."""
-        return self._jobs.get(session_id)
+    def __init__(self, manager: SessionManager) -> None:
+        super().__init__(manager)
+        self.options = RefineOptions()
 
     def start(self, session_id: str, model: str | None = None, *, automatic: bool = False) -> RefineJob:
         """Queue a pass and return at once (on the event loop's thread). A session whose
         pass is queued or running gets that one back."""
-        session = self.manager.get(session_id)
-        current = self._jobs.get(session_id)
-        if current is not None and current.active:
-            return current
-        check_refinable(self.manager, session)
-        job = RefineJob(session_id, model or self.options.model, automatic=automatic)
-        self._jobs[session_id] = job
-        self._publish(job)
-        self._tasks[session_id] = asyncio.get_running_loop().create_task(self._run(job), name=f"refine-{session_id}")
-        return job
+        return self._start(RefineJob(session_id, model or self.options.model, automatic=automatic))
 
-    def cancel(self, session_id: str) -> RefineJob | None:
-        """Ask the session's pass to stop; it ends `cancelled` with the transcript unchanged,
-        unless it had already written it."""
-        job = self._jobs.get(session_id)
-        if job is not None and job.active:
-            job.cancel_requested.set()
-        return job
+    def _check(self, session_id: str) -> None:
+        check_refinable(self.manager, self.manager.get(session_id))
 
-    async def wait(self, session_id: str) -> RefineJob | None:
-        task = self._tasks.get(session_id)
-        if task is not None:
-            await asyncio.shield(task)
-        return self._jobs.get(session_id)
+    # -- after each session (follow_sessions: while `options.after_session` says so) ------------
 
-    async def stop(self, session_id: str) -> None:
-        """Cancel the session's pass and wait until it has let go of the recording."""
-        self.cancel(session_id)
-        await self.wait(session_id)
-
-    async def close(self) -> None:
-        """Cancel every pass and wait for them: nothing is half written when the app quits."""
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
-        for session_id in list(self._tasks):
-            await self.stop(session_id)
-
-    # -- after each session ----------------------------------------------------------------
-
-    def follow_sessions(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Refine each session recorded here once it has ended, while `options.after_session`
-        says so. Only the process that runs the sessions calls this."""
-        self._loop = loop
-        if self._subscription is None:
-            self._subscription = self.manager.bus.subscribe(self._on_status, kinds={"status"})
-
-    def _on_status(self, event: SessionEvent) -> None:  # any thread
-        if event.data.get("status") in ("completed", "failed") and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._after_session, event.session_id)
+    def _heard(self, loop: asyncio.AbstractEventLoop, event: SessionEvent) -> None:  # any thread
+        if event.data.get("status") in ("completed", "failed"):
+            loop.call_soon_threadsafe(self._after_session, event.session_id)
 
     def _after_session(self, session_id: str) -> None:
         session = self.manager.store.get_session(session_id)
@@ -308,51 +268,22 @@ class Refiner:
         except MeetingBuddyError as exc:
             log.info("not improving the transcript of %s: %s", session_id, exc.message)
 
-    async def _until_quiet(self, job: RefineJob) -> None:
-        """Wait while this session's work winds down and other sessions record."""
-        while not job.cancel_requested.is_set() and (
+    async def _before_turn(self, job: RefineJob) -> None:
+        """An automatic pass waits while this session's work winds down and other sessions record."""
+        while job.automatic and not job.cancel_requested.is_set() and (
                 self.manager.is_running(job.session_id) or self.manager.store.non_terminal_sessions()):
             await asyncio.sleep(QUIET_POLL_S)
 
     # -- running ---------------------------------------------------------------------------
 
-    async def _run(self, job: RefineJob) -> None:
-        options = self.options
-        try:
-            if job.automatic:
-                await self._until_quiet(job)
-            if self._turn is None:
-                self._turn = asyncio.Lock()
-            async with self._turn:
-                if job.cancel_requested.is_set():
-                    raise RefineCancelled()
-                job.state = RefineState.RUNNING
-                self._publish(job)
-                await off_loop(refine_session, self.manager, job.session_id, options=options, model=job.model,
-                               progress=lambda share: self._progress(job, share),
-                               cancelled=job.cancel_requested, chosen=lambda name: self._chosen(job, name))
-            job.state, job.progress = RefineState.COMPLETED, 1.0
-        except RefineCancelled:
-            job.state = RefineState.CANCELLED
-        except (MeetingBuddyError, MediaError) as exc:
-            job.state, job.message = RefineState.FAILED, exc.message
-        except Exception as exc:  # a bug must end the job visibly, not leave it "running"
-            log.exception("refining %s failed", job.session_id)
-            job.state, job.message = RefineState.FAILED, f"Unexpected error: {type(exc).__name__}"
-        finally:
-            self._tasks.pop(job.session_id, None)
-        self._publish(job)
+    def _work(self, job: RefineJob) -> Session:
+        return refine_session(self.manager, job.session_id, options=self.options, model=job.model,
+                              progress=lambda share: self._progress(job, share),
+                              cancelled=job.cancel_requested, chosen=lambda name: self._chosen(job, name))
 
-    def _chosen(self, job: RefineJob, model: str) -> None:
+    def _chosen(self, job: RefineJob, model: str) -> None:  # the worker thread
         job.model = model
         self._publish(job)
 
-    def _progress(self, job: RefineJob, share: float) -> None:  # the worker thread
-        if share >= job.progress + PROGRESS_STEP or (share >= 1.0 > job.progress):
-            job.progress = share
-            self._publish(job)
-
-    def _publish(self, job: RefineJob) -> None:
-        session = self.manager.store.get_session(job.session_id)
-        if session is not None:
-            self.manager.publish_refine(job.session_id, job.to_dict(session))
+    def _report(self, job: RefineJob, session: Session) -> dict[str, Any]:
+        return job.to_dict(session)

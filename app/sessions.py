@@ -361,8 +361,7 @@ class SessionManager:
         if self.store.session_origin(session_id)[0] is False and not session.is_terminal:
             await self.stop(session_id)
         await self.refiner.stop(session_id)  # it reads the files about to go
-        if self.notetaker.cancel(session_id):
-            await self.notetaker.wait(session_id)
+        await self.notetaker.stop(session_id)
         folder = self.output_dir(session)
         if folder.exists():
             try:
@@ -666,10 +665,6 @@ class SessionManager:
             "segment_count": segment_count, "timestamp": session.updated_at})
         self._publish_session(session)
 
-    def publish_refine(self, session_id: str, data: dict[str, Any]) -> None:
-        """A state or progress report of the after-meeting pass (a `refine` event)."""
-        self.bus.publish("refine", session_id, {"session_id": session_id, **data})
-
     # -- meeting notes (app/notes/) ---------------------------------------------------------
 
     def notes(self, session_id: str) -> MeetingNotes | None:
@@ -695,10 +690,6 @@ class SessionManager:
                 item.done = done
                 self.store.save_notes(notes)
         return notes
-
-    def publish_notes(self, session_id: str, data: dict[str, Any]) -> None:
-        """A state or progress report of a notes job (a `notes` event)."""
-        self.bus.publish("notes", session_id, {"session_id": session_id, **data})
 
     # -- publishing ------------------------------------------------------------------------
 

@@ -66,6 +66,30 @@ class PipelineResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def load_ahead(config: PipelineConfig) -> bool:
+    """Loads what start() would load, the live model and the speech detector, for a session
+    that will record soon (a bot on its way into a meeting): recording then starts at once,
+    and the loading, which holds the interpreter lock in long stretches (the tokenizer parse
+    alone ~60 ms), falls before the meeting instead of into its first seconds. True when a
+    model was loaded now. Best effort: whatever fails here, start() meets again and reports."""
+    if not config.transcription_enabled:
+        return False
+    from faster_whisper.vad import get_vad_model
+
+    from recorder.transcriber import live_model_loaded, load_live_model
+    from recorder.whisper_models import resolve_model
+
+    try:
+        resolved = resolve_model(config.model, config.language)
+        if live_model_loaded(resolved, config.device, config.compute_type):
+            return False
+        load_live_model(resolved, config.device, config.compute_type)
+        get_vad_model()
+    except Exception:  # start() meets it again and reports it in the session's log
+        return False
+    return True
+
+
 class RecordingPipeline:
     def __init__(self, directory: Path, source: AudioSource, config: PipelineConfig,
                  callbacks: PipelineCallbacks, *, clock: SessionClock | None = None,

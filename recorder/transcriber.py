@@ -44,7 +44,7 @@ from recorder.transcript_text import stock_phrase as _stock_phrase
 from recorder.transcript_text import words_from as _words_from
 from recorder.utterance_stream import BufferView, ChannelStream, Utterance
 from recorder.vocabulary import clean_vocabulary, whisper_prompt
-from recorder.whisper_models import ResolvedModel, is_english, load_whisper, resolve_model
+from recorder.whisper_models import ResolvedModel, is_english, is_loaded, load_whisper, resolve_model
 from recorder.whisper_window import utterance_view
 
 if TYPE_CHECKING:
@@ -75,6 +75,10 @@ LIVE_CPU_THREADS = 1
 def load_live_model(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8") -> WhisperModel:
     """The model as live transcription uses it, shared by every session."""
     return load_whisper(resolved, device, compute_type, cpu_threads=LIVE_CPU_THREADS, workers=LIVE_WORKERS)
+
+
+def live_model_loaded(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8") -> bool:
+    return is_loaded(resolved, device, compute_type, cpu_threads=LIVE_CPU_THREADS, workers=LIVE_WORKERS)
 
 
 @dataclass

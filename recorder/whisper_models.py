@@ -431,6 +431,18 @@ def resolve_device(device: str) -> str:
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
 
+def _load_key(resolved: ResolvedModel, device: str, compute_type: str, cpu_threads: int,
+              workers: int) -> tuple[str, str, str, int, int]:
+    return (str(resolved.path), resolve_device(device), compute_type, cpu_threads, workers)
+
+
+def is_loaded(resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
+              workers: int = 1) -> bool:
+    """Whether load_whisper with these arguments returns a model this process holds already."""
+    with _load_lock:
+        return _load_key(resolved, device, compute_type, cpu_threads, workers) in _loaded
+
+
 def load_whisper(
     resolved: ResolvedModel, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
     workers: int = 1,
@@ -440,8 +452,8 @@ def load_whisper(
     `cpu_threads` threads (0: CTranslate2's default)."""
     from faster_whisper import WhisperModel
 
-    device = resolve_device(device)
-    key = (str(resolved.path), device, compute_type, cpu_threads, workers)
+    key = _load_key(resolved, device, compute_type, cpu_threads, workers)
+    device = key[1]
     with _load_lock:
         model = _loaded.get(key)
         if model is None:

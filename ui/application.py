@@ -28,6 +28,7 @@ from app.sessions import RunnerFactory, SessionRunner, StartRequest
 from app.settings import Settings, load_settings, save_settings
 from app.single_instance import InstanceServer
 from app.titles import session_title
+from app.workers import settle_heap
 from ui.event_bridge import EventBridge
 from ui.prefs import UiPrefs, load_prefs, save_prefs
 from ui.services import BackgroundServices
@@ -128,6 +129,7 @@ class Application(QObject):
         if self.owns_data_folder:
             self.instance = InstanceServer(self.root, self.handle_request, self)
             self.instance.listen()
+        settle_heap()   # what start-up made lives as long as the window
         if show:
             self.window.show()
         self.spawn(self.services.apply(self.settings), "Starting the local services")

@@ -51,6 +51,4 @@ async def get_notes(session_id: str, manager: Manager) -> dict[str, Any]:
 async def cancel_notes(session_id: str, manager: Manager) -> dict[str, Any]:
     """Answers once the job has stopped (state cancelled), or at once when none runs."""
     load_session(manager, session_id)
-    if manager.notetaker.cancel(session_id):
-        await manager.notetaker.wait(session_id)
-    return _notes_out(manager, session_id, manager.notetaker.job(session_id))
+    return _notes_out(manager, session_id, await manager.notetaker.stop(session_id))

@@ -71,9 +71,7 @@ async def get_refine(session_id: str, manager: Manager) -> dict[str, Any]:
 async def cancel_refine(session_id: str, manager: Manager) -> dict[str, Any]:
     """Answers once the pass has stopped (state cancelled), or at once when none runs."""
     load_session(manager, session_id)
-    if manager.refiner.cancel(session_id) is not None:
-        await manager.refiner.wait(session_id)
-    return _job_out(manager, session_id, manager.refiner.job(session_id))
+    return _job_out(manager, session_id, await manager.refiner.stop(session_id))
 
 
 @router.get("/sessions/{session_id}/transcripts/revisions", response_model=RevisionsOut,

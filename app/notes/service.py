@@ -14,22 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.background_jobs import QUIET_POLL_S, JobQueue, Stage
 from app.errors import MeetingBuddyError, NotesUnavailable, SessionReadOnly
-from app.events import SessionEvent, Subscription
+from app.events import SessionEvent
 from app.notes.backends import NotesOptions, open_backend
 from app.notes.engine import NotesCancelled, make_notes
 from app.notes.models import MeetingNotes
 from app.refine import AUDIO_START_KEY
 from app.timeutil import iso_now
-from app.workers import off_loop
 
 if TYPE_CHECKING:
+    from app.models import Session
     from app.sessions import SessionManager
 
 log = logging.getLogger(__name__)
 
-QUIET_POLL_S = 2.0  # how often an automatic job looks whether sessions are still running
-PROGRESS_STEP = 0.01
 _REFINE_ENDED = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -86,82 +85,45 @@ class NotesJob:
     def active(self) -> bool:
         return self.state in ("queued", "running")
 
+    def move_to(self, stage: Stage, message: str | None = None) -> None:
+        self.state = "done" if stage is Stage.COMPLETED else stage.value
+        if message is not None:
+            self.error = message
+
     def to_dict(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "state": self.state, "progress": round(self.progress, 3),
                 "error": self.error, "backend": self.backend, "automatic": self.automatic,
                 "created_at": self.created_at, "timestamp": iso_now()}
 
 
-class Notetaker:
+class Notetaker(JobQueue[NotesJob]):
     """Makes meeting notes on the event loop's behalf, one job at a time, in a worker thread."""
 
-    def __init__(self, manager: SessionManager) -> None:
-        self.manager = manager
-        self.options = NotesOptions()
-        self._jobs: dict[str, NotesJob] = {}
-        self._tasks: dict[str, asyncio.Task] = {}
-        self._turn: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._subscription: Subscription | None = None
+    kind = "notes"
+    follows = frozenset({"status", "refine"})
+    cancelled_error = NotesCancelled
+    doing = "making the notes of"
 
-    def job(self, session_id: str) -> NotesJob | None:
-        """The newest notes job of the session started by this process, if any."""
-        return self._jobs.get(session_id)
+    def __init__(self, manager: SessionManager) -> None:
+        super().__init__(manager)
+        self.options = NotesOptions()
 
     def start(self, session_id: str, backend: str | None = None, *, automatic: bool = False) -> NotesJob:
         """Queue a job and return at once (on the event loop's thread). A session whose job is
         queued or running gets that one back."""
-        current = self._jobs.get(session_id)
-        if current is not None and current.active:
-            return current
+        return self._start(NotesJob(session_id, backend or self.options.backend, automatic=automatic))
+
+    def _check(self, session_id: str) -> None:
         check_notable(self.manager, session_id)
-        job = NotesJob(session_id, backend or self.options.backend, automatic=automatic)
-        self._jobs[session_id] = job
-        self._publish(job)
-        self._tasks[session_id] = asyncio.get_running_loop().create_task(self._run(job), name=f"notes-{session_id}")
-        return job
 
-    def cancel(self, session_id: str) -> bool:
-        """Ask the session's job to stop; it ends `cancelled` with the stored notes unchanged.
-        False when no job of the session is queued or running."""
-        job = self._jobs.get(session_id)
-        if job is None or not job.active:
-            return False
-        job.cancel_requested.set()
-        return True
+    # -- once the transcript is final (follow_sessions: while `options.auto` says so) -------
 
-    async def wait(self, session_id: str) -> NotesJob | None:
-        task = self._tasks.get(session_id)
-        if task is not None:
-            await asyncio.shield(task)
-        return self._jobs.get(session_id)
-
-    async def close(self) -> None:
-        """Cancel every job and wait for them."""
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
-        for session_id in list(self._tasks):
-            self.cancel(session_id)
-            await self.wait(session_id)
-
-    # -- once the transcript is final ------------------------------------------------------
-
-    def follow_sessions(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Make each finished session's notes once its transcript is final, while
-        `options.auto` says so. Only the process that runs the sessions calls this."""
-        self._loop = loop
-        if self._subscription is None:
-            self._subscription = self.manager.bus.subscribe(self._on_event, kinds={"status", "refine"})
-
-    def _on_event(self, event: SessionEvent) -> None:  # any thread
-        if self._loop is None:
-            return
+    def _heard(self, loop: asyncio.AbstractEventLoop, event: SessionEvent) -> None:  # any thread
         if event.kind == "status" and event.data.get("status") in ("completed", "failed"):
             # Looked at after the refiner has heard the same event and queued its pass.
-            self._loop.call_soon_threadsafe(self._loop.call_soon, self._after_transcript, event.session_id, True)
+            loop.call_soon_threadsafe(loop.call_soon, self._after_transcript, event.session_id, True)
         elif event.kind == "refine" and event.data.get("state") in _REFINE_ENDED:
-            self._loop.call_soon_threadsafe(self._after_transcript, event.session_id, False)
+            loop.call_soon_threadsafe(self._after_transcript, event.session_id, False)
 
     def _after_transcript(self, session_id: str, session_ended: bool) -> None:
         refine = self.manager.refiner.job(session_id)
@@ -178,7 +140,7 @@ class Notetaker:
         except MeetingBuddyError as exc:
             log.info("not making notes of %s: %s", session_id, exc.message)
 
-    async def _until_free(self, job: NotesJob) -> None:
+    async def _before_turn(self, job: NotesJob) -> None:
         """Wait while the session's transcript may still change, and (automatic jobs) while
         sessions record: the model would take the cores live transcription needs."""
         while not job.cancel_requested.is_set():
@@ -192,36 +154,9 @@ class Notetaker:
 
     # -- running ---------------------------------------------------------------------------
 
-    async def _run(self, job: NotesJob) -> None:
-        try:
-            await self._until_free(job)
-            if self._turn is None:
-                self._turn = asyncio.Lock()
-            async with self._turn:
-                if job.cancel_requested.is_set():
-                    raise NotesCancelled()
-                job.state = "running"
-                self._publish(job)
-                await off_loop(generate_notes, self.manager, job.session_id, options=self.options,
-                               backend=job.backend, progress=lambda share: self._progress(job, share),
-                               cancelled=job.cancel_requested)
-            job.state, job.progress = "done", 1.0
-        except NotesCancelled:
-            job.state = "cancelled"
-        except MeetingBuddyError as exc:
-            job.state, job.error = "failed", exc.message
-        except Exception as exc:  # a bug must end the job visibly, not leave it "running"
-            log.exception("making the notes of %s failed", job.session_id)
-            job.state, job.error = "failed", f"Unexpected error: {type(exc).__name__}"
-        finally:
-            self._tasks.pop(job.session_id, None)
-        self._publish(job)
+    def _work(self, job: NotesJob) -> MeetingNotes:
+        return generate_notes(self.manager, job.session_id, options=self.options, backend=job.backend,
+                              progress=lambda share: self._progress(job, share), cancelled=job.cancel_requested)
 
-    def _progress(self, job: NotesJob, share: float) -> None:  # the worker thread
-        if share >= job.progress + PROGRESS_STEP:
-            job.progress = share
-            self._publish(job)
-
-    def _publish(self, job: NotesJob) -> None:
-        if self.manager.store.get_session(job.session_id) is not None:
-            self.manager.publish_notes(job.session_id, job.to_dict())
+    def _report(self, job: NotesJob, session: Session) -> dict[str, Any]:
+        return job.to_dict()

@@ -18,14 +18,14 @@ from app.models import Session, Status
 from app.runners.common import for_session, kept_for_refine, media_error_code, session_callbacks
 from app.sessions import SessionControl
 from app.settings import Settings
-from app.workers import off_loop
+from app.workers import off_loop, settle_heap
 from recorder.audio.page import PageAudioSource
 from recorder.bot.bot import BotConfig, LeaveTimers, MeetingBot
 from recorder.bot.diagnostics import PageDiagnostics
 from recorder.bot.outcome import Outcome, completed, failed
 from recorder.clock import SessionClock
 from recorder.errors import MediaError
-from recorder.pipeline import PipelineConfig, RecordingPipeline
+from recorder.pipeline import PipelineConfig, RecordingPipeline, load_ahead
 from recorder.speakers import SpeakerTimeline
 
 LEAVE_TIMEOUT_S = 20.0
@@ -81,6 +81,7 @@ class _BotSession:
         self.recording_failed: asyncio.Future[MediaError] = self.loop.create_future()
         self.pipeline: RecordingPipeline | None = None
         self.pipeline_starting: asyncio.Future[None] | None = None
+        self.config = options.pipeline   # with the session's own choices once it runs
         self.intro = (f"Bot '{session.bot_name}' is joining {link.platform} meeting "
                       f"{link.meeting_id}")
 
@@ -97,6 +98,8 @@ class _BotSession:
 
         self.source.start(self.clock)  # the page may send audio while the pipeline is still starting
         control.log("info", self.intro)
+        self.config = for_session(self.options.pipeline, control)
+        loading = asyncio.ensure_future(self._load_ahead())
         bot.start()
         stop_wait = asyncio.ensure_future(control.wait_stop())
         try:
@@ -116,6 +119,7 @@ class _BotSession:
         finally:
             stop_wait.cancel()
             bot.close()
+            await loading
 
     async def _stay(self, stop_wait: asyncio.Future) -> Outcome:
         """Wait for the bot's own outcome, a recording failure, or the user's stop."""
@@ -154,8 +158,13 @@ class _BotSession:
         self.speakers.set_speaker(time, name)
         self.control.speaker(time, name)  # kept: the after-meeting pass assigns speakers by it
 
+    async def _load_ahead(self) -> None:
+        """The model loads while the bot joins, not once it is admitted (recorder.pipeline.load_ahead)."""
+        if await off_loop(load_ahead, self.config):
+            await off_loop(settle_heap)   # the model stays loaded for the process's life
+
     def _start_pipeline(self) -> None:
-        config = for_session(self.options.pipeline, self.control)
+        config = self.config
         self.pipeline = RecordingPipeline(
             self.control.output_dir, kept_for_refine(self.source, self.control, config), config,
             session_callbacks(

@@ -56,6 +56,10 @@ def browser_flags() -> list[str]:
         # camera Chromium's test pattern (the bot never grants the camera).
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={silent_microphone_file()}",
+        # The page draws in software, as production meeting bots run it: drawn through OpenGL,
+        # the window's thread waits on the renderer's threads at each frame, and those
+        # starve while the meeting is transcribed (or a page burns the CPU).
+        "--disable-gpu",
     ]
 
 
@@ -75,6 +79,8 @@ def prepare_qtwebengine_environment(host_resolver_rules: str | None = None) -> N
             raise ValueError("host resolver rules must not contain double quotes")
         others = _RULES_FLAG.sub("", os.environ.get(_FLAGS, "")).split()
         os.environ[_FLAGS] = " ".join([*others, f'--host-resolver-rules="{host_resolver_rules}"'])
+    # The view shows the page's frames without OpenGL either (see --disable-gpu above).
+    os.environ.setdefault("QT_QUICK_BACKEND", "software")
     # QtWebEngine's widgets share OpenGL contexts; Qt requires saying so before the app exists.
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     if hasattr(os, "geteuid") and os.geteuid() == 0 and os.environ.get("QTWEBENGINE_DISABLE_SANDBOX") != "1":

