@@ -44,6 +44,7 @@ class Job(Protocol):
     session_id: str
     progress: float
     cancel_requested: threading.Event
+    automatic: bool  # started of its own accord when a session ended, not asked for
 
     @property
     def active(self) -> bool:
@@ -184,6 +185,15 @@ class JobQueue(ABC, Generic[J]):
         if share >= job.progress + PROGRESS_STEP or (share >= 1.0 > job.progress):
             job.progress = share
             self._publish(job)
+        self._make_way(job)
+
+    def _make_way(self, job: J) -> None:  # the worker thread
+        """An automatic job that a new meeting overtook waits at its next progress point until
+        no session records: the live transcript and the window need the cores more. A job
+        someone asked for goes on."""
+        while (job.automatic and not job.cancel_requested.is_set()
+               and self.manager.store.has_live_sessions()):
+            job.cancel_requested.wait(QUIET_POLL_S)
 
     def _publish(self, job: J) -> None:
         session = self.manager.store.get_session(job.session_id)

@@ -386,6 +386,13 @@ class Store:
             rows = self._conn.execute("SELECT data FROM sessions ORDER BY created_at").fetchall()
         return [Session.from_dict(json.loads(r["data"]), copy_values=False) for r in rows]
 
+    def has_live_sessions(self) -> bool:
+        """Whether a session of this computer has not ended (cheaper than listing them)."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT 1 FROM sessions WHERE status NOT IN (?, ?) AND is_remote = 0 LIMIT 1",
+                (Status.COMPLETED.value, Status.FAILED.value)).fetchone() is not None
+
     def non_terminal_sessions(self) -> list[Session]:
         terminal = (Status.COMPLETED.value, Status.FAILED.value)
         with self._lock:

@@ -168,6 +168,17 @@ class BotPages:
         return ScriptedRunner(live_session_steps())
 
 
+async def after_meeting_work(app, session_id: str) -> None:
+    """Until the session's after-meeting pass and notes, each started of its own accord once
+    the one before has ended, are done (or were not started within a few seconds)."""
+    for queue in (app.manager.refiner, app.manager.notetaker):
+        for _ in range(100):
+            if queue.job(session_id) is not None:
+                break
+            await asyncio.sleep(0.05)
+        await queue.wait(session_id)
+
+
 async def bot_session(app, meter: StallMeter, pages: BotPages, scenario: str, phase: str) -> dict[str, Any]:
     """One real bot session in the window, metered from admission to its end."""
     from app.models import Status
@@ -189,8 +200,7 @@ async def bot_session(app, meter: StallMeter, pages: BotPages, scenario: str, ph
     meter.enter(None)
     if current.status is not Status.COMPLETED:
         raise RuntimeError(f"the {scenario} bot session failed: {current.error_code} {current.error_message}")
-    await app.manager.refiner.wait(sid)   # what the session leaves to do runs before the next one
-    await app.manager.notetaker.wait(sid)
+    await after_meeting_work(app, sid)
     return {"scenario": scenario, "end_reason": current.metadata.get("end_reason"),
             "log_lines": len(app.store.logs(sid)), "transcript_lines": len(app.store.transcripts(sid))}
 

@@ -63,6 +63,7 @@ __all__ = ["BotConfig", "LeaveTimers", "MeetingBot"]
 AudioSink = Callable[[np.ndarray, "float | None"], None]
 
 WINDOW_SIZE = (1280, 720)
+TEARDOWN_STEP_MS = 50
 CLOCK_MS = 1000                 # leave timers are checked this often
 LOAD_RETRY_MS = 2000            # a failed first load is tried once more after this
 HTTP_ERROR_GRACE_MS = 5000      # an HTTP error page gets this long to show a known screen
@@ -257,10 +258,12 @@ class MeetingBot(QObject):
         if view is not None:
             view.hide()
             view.deleteLater()
+        # One piece per turn of the event loop: torn down at once, view, page and profile
+        # hold the window for some 50 ms. The profile goes after its page.
         if page is not None:
-            page.deleteLater()
+            QTimer.singleShot(TEARDOWN_STEP_MS, page, page.deleteLater)
         if profile is not None:
-            profile.deleteLater()   # after its page: deletions run in the order posted
+            QTimer.singleShot(2 * TEARDOWN_STEP_MS, profile, profile.deleteLater)
 
     # -- page set-up ----------------------------------------------------------------------
     def _new_monitor(self) -> MeetingMonitor:

@@ -289,6 +289,42 @@ def test_each_session_is_refined_after_it_ends_when_the_setting_says_so(store, s
     assert manager.refiner.job(left) is None and transcript_revision(manager.get(left)) == "live"
 
 
+def test_an_automatic_pass_waits_while_a_new_meeting_records_and_one_asked_for_goes_on(recorded, store):
+    """A meeting that starts while the last one is refined by itself gets the cores: the
+    pass halts at its next progress point until the meeting has ended."""
+    manager, session = recorded
+    sid = session.session_id
+    manager.refiner.options = OPTIONS
+    meeting = Session.create(meeting_link=MEET, platform="google_meet")
+    meeting.status = Status.RECORDING
+    progress: list[float] = []
+
+    def on_refine(event: SessionEvent) -> None:   # the worker thread, inside the pass
+        if event.data["state"] == "running" and 0 < event.data["progress"] < 1:
+            progress.append(event.data["progress"])
+            if len(progress) == 1:
+                store.save_session(meeting)   # a meeting starts recording now
+
+    manager.bus.subscribe(on_refine, session_id=sid, kinds={"refine"})
+
+    async def run(automatic: bool) -> tuple[RefineState, int, RefineState]:
+        progress.clear()
+        job = manager.refiner.start(sid, automatic=automatic)
+        while not progress:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(1.5)
+        during = job.state, len(progress)
+        meeting.status = Status.COMPLETED   # the meeting ends
+        store.save_session(meeting)
+        return *during, (await manager.refiner.wait(sid)).state
+
+    automatic = asyncio.run(run(True))
+    assert automatic == (RefineState.RUNNING, 1, RefineState.COMPLETED)
+    meeting.status = Status.RECORDING
+    asked, advanced, done = asyncio.run(run(False))
+    assert asked is RefineState.COMPLETED and advanced > 1 and done is RefineState.COMPLETED
+
+
 def test_speakers_of_a_recording_without_kept_changes_come_from_its_live_lines(store, speech):
     """Recordings made before speaker changes were kept: the live lines name the speakers."""
     steps = [status(JOINING), status(ACTIVE), recorded_speech(speech.audio, start=START),
