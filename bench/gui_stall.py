@@ -168,15 +168,21 @@ class BotPages:
         return ScriptedRunner(live_session_steps())
 
 
-async def after_meeting_work(app, session_id: str) -> None:
+async def after_meeting_work(app, session_id: str) -> dict[str, Any]:
     """Until the session's after-meeting pass and notes, each started of its own accord once
-    the one before has ended, are done (or were not started within a few seconds)."""
-    for queue in (app.manager.refiner, app.manager.notetaker):
+    the one before has ended, are done (or were not started within a few seconds): how each
+    ended and when."""
+    ended: dict[str, Any] = {}
+    started = time.monotonic()
+    for name, queue in (("refine", app.manager.refiner), ("notes", app.manager.notetaker)):
         for _ in range(100):
             if queue.job(session_id) is not None:
                 break
             await asyncio.sleep(0.05)
-        await queue.wait(session_id)
+        job = await queue.wait(session_id)
+        ended[name] = {"state": None if job is None else str(getattr(job.state, "value", job.state)),
+                       "done_after_s": round(time.monotonic() - started, 1)}
+    return ended
 
 
 async def bot_session(app, meter: StallMeter, pages: BotPages, scenario: str, phase: str) -> dict[str, Any]:
@@ -200,9 +206,10 @@ async def bot_session(app, meter: StallMeter, pages: BotPages, scenario: str, ph
     meter.enter(None)
     if current.status is not Status.COMPLETED:
         raise RuntimeError(f"the {scenario} bot session failed: {current.error_code} {current.error_message}")
-    await after_meeting_work(app, sid)
+    after = await after_meeting_work(app, sid)
     return {"scenario": scenario, "end_reason": current.metadata.get("end_reason"),
-            "log_lines": len(app.store.logs(sid)), "transcript_lines": len(app.store.transcripts(sid))}
+            "log_lines": len(app.store.logs(sid)), "transcript_lines": len(app.store.transcripts(sid)),
+            "after_meeting": after}
 
 
 async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: float, folder: Path,

@@ -14,6 +14,7 @@ from mss.exception import ScreenShotError
 from recorder.clock import SessionClock
 from recorder.drops import DropCounter, LogFn
 from recorder.errors import ScreenCaptureError
+from recorder.priority import lower_this_thread
 
 
 @dataclass
@@ -141,6 +142,7 @@ class ScreenCapture:
         return {"left": x, "top": y, "width": w, "height": h}
 
     def _run(self) -> None:
+        lower_this_thread()
         interval = 1.0 / self.fps
         width, height = self.frame_size
         try:

@@ -33,6 +33,7 @@ from av.video.stream import VideoStream
 from recorder.audio.base import SAMPLE_RATE, AudioChunk
 from recorder.drops import DropCounter, LogFn
 from recorder.errors import StorageError
+from recorder.priority import lower_this_thread
 from recorder.screen import VideoFrame
 
 AUDIO_NAME, VIDEO_NAME = "audio_{:04d}.ogg", "video_{:04d}.mp4"
@@ -363,6 +364,7 @@ class SegmentWriter:
     # -- video (encoder thread) ---------------------------------------------------------
 
     def _encode_video_frames(self) -> None:
+        lower_this_thread()   # the encoder's own threads, started from here, inherit it
         while (frame := self._video_queue.get()) is not None:
             if self._failure is None:
                 self._guard(lambda: self._encode_video(frame))

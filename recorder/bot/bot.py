@@ -57,6 +57,7 @@ from recorder.bot.real_input import ViewInput
 from recorder.bot.roster import UNCHANGED
 from recorder.bot.selector_pack import load_pack
 from recorder.drops import DropCounter
+from recorder.priority import lower_process
 
 __all__ = ["BotConfig", "LeaveTimers", "MeetingBot"]
 
@@ -291,6 +292,7 @@ class MeetingBot(QObject):
         page.certificateError.connect(self._on_certificate_error)
         page.loadingChanged.connect(self._on_loading)
         page.renderProcessTerminated.connect(self._on_render_terminated)
+        page.renderProcessPidChanged.connect(lower_process)   # and again each second (_on_clock)
         page.urlChanged.connect(self._on_url)
         page.newWindowRequested.connect(
             lambda request: self._notice("pop-up windows", "The meeting page tried to open a new window; refused"))
@@ -528,6 +530,8 @@ class MeetingBot(QObject):
 
     def _on_clock(self) -> None:
         now = time.monotonic()
+        if self._page is not None:
+            lower_process(self._page.renderProcessPid())
         if self._input is not None and self._view is not None and self._monitor.phase in (LOBBY, ADMITTED):
             # Toolbars hide after a few seconds without pointer movement, and with them the
             # leave control and the proof of admission (docs/PLATFORMS.md, "Toolbars hide").
