@@ -166,6 +166,10 @@ SEARCH_SCHEMA = 3  # the first schema with the full-text index
 
 LIVE_REVISION = "live"  # the transcript written while the session ran
 
+# Sessions of this computer that have not ended (the placeholders take _TERMINAL).
+_TERMINAL = (Status.COMPLETED.value, Status.FAILED.value)
+_LIVE_HERE = "status NOT IN (?, ?) AND is_remote = 0"
+
 
 def _statements(script: str) -> Iterator[str]:
     """The statements of a migration script, one at a time (a trigger's body keeps its own
@@ -389,16 +393,12 @@ class Store:
     def has_live_sessions(self) -> bool:
         """Whether a session of this computer has not ended (cheaper than listing them)."""
         with self._lock:
-            return self._conn.execute(
-                "SELECT 1 FROM sessions WHERE status NOT IN (?, ?) AND is_remote = 0 LIMIT 1",
-                (Status.COMPLETED.value, Status.FAILED.value)).fetchone() is not None
+            return self._conn.execute(f"SELECT 1 FROM sessions WHERE {_LIVE_HERE} LIMIT 1",
+                                      _TERMINAL).fetchone() is not None
 
     def non_terminal_sessions(self) -> list[Session]:
-        terminal = (Status.COMPLETED.value, Status.FAILED.value)
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT data FROM sessions WHERE status NOT IN (?, ?) AND is_remote = 0",
-                terminal).fetchall()
+            rows = self._conn.execute(f"SELECT data FROM sessions WHERE {_LIVE_HERE}", _TERMINAL).fetchall()
         return [Session.from_dict(json.loads(r["data"]), copy_values=False) for r in rows]
 
     def delete_session(self, session_id: str) -> bool:

@@ -23,14 +23,8 @@ BULK_NICENESS = 5  # weight about a third of the window's: bulk work still gets 
 
 
 def lower_this_thread(niceness: int = BULK_NICENESS) -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-            os.setpriority(os.PRIO_PROCESS, tid, niceness)
-    except OSError:  # not allowed here (a sandbox): the work runs as it is
-        pass
+    if sys.platform.startswith("linux"):
+        _lower(threading.get_native_id(), niceness)
 
 
 def run_lowered(func: Callable[[], T], niceness: int = BULK_NICENESS) -> T:
@@ -72,16 +66,19 @@ def lower_process(pid: int, niceness: int = BULK_NICENESS) -> int:
 
 
 def _lower_threads(pid: int, niceness: int) -> int:
-    lowered = 0
     try:
         tids = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
     except OSError:
         return 0
-    for tid in tids:
-        try:
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
-                lowered += 1
-        except OSError:  # ended meanwhile, or not ours to change
-            continue
-    return lowered
+    return sum(_lower(tid, niceness) for tid in tids)
+
+
+def _lower(tid: int, niceness: int) -> bool:
+    """True when the thread was above `niceness` and now is at it."""
+    try:
+        if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            return True
+    except OSError:  # ended meanwhile, not ours to change, or not allowed here (a sandbox)
+        pass
+    return False
