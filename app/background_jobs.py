@@ -18,6 +18,7 @@ from app.errors import MeetingBuddyError
 from app.events import SessionEvent, Subscription
 from app.workers import off_loop
 from recorder.errors import MediaError
+from recorder.priority import run_lowered
 
 if TYPE_CHECKING:
     from app.models import Session
@@ -167,7 +168,8 @@ class JobQueue(ABC, Generic[J]):
                     raise self.cancelled_error()
                 job.move_to(Stage.RUNNING)
                 self._publish(job)
-                await off_loop(self._work, job)
+                # Below the window, with the engine threads it starts (llama's, whisper's).
+                await off_loop(run_lowered, lambda: self._work(job))
             job.progress = 1.0
             job.move_to(Stage.COMPLETED)
         except self.cancelled_error:

@@ -31,6 +31,9 @@ class ParticipantsView(QWidget):
         self.history.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         history_label = heading("History")
 
+        self._rows: list[tuple[str, str]] = []  # (text, name) of each row shown in `current`
+        self._history: list[dict] = []            # the history entries shown
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addWidget(self.current_label)
@@ -39,24 +42,35 @@ class ParticipantsView(QWidget):
         layout.addWidget(self.history, 1)
 
     def show_session(self, session: Session) -> None:
-        self.current.clear()
+        """Redraws only what changed: a meeting's events come many times a minute, and the
+        history only grows (a long or busy meeting would otherwise be rebuilt at each one)."""
+        rows = []
         for name, info in sorted(session.current_participants.items(), key=lambda kv: kv[0].casefold()):
             info = info if isinstance(info, dict) else {}
             bot = " (bot)" if info.get("is_bot") else ""
-            since = local_time(info.get("joined_at"), with_date=False)
-            item = QListWidgetItem(f"{name}{bot}  ·  since {since}", self.current)
-            item.setData(Qt.ItemDataRole.UserRole, name)
+            rows.append((f"{name}{bot}  ·  since {local_time(info.get('joined_at'), with_date=False)}", name))
+        if rows != self._rows:
+            self._rows = rows
+            self.current.clear()
+            for text, name in rows:
+                QListWidgetItem(text, self.current).setData(Qt.ItemDataRole.UserRole, name)
         count = len(session.current_participants)
         self.current_label.setText(f"In the meeting now ({count})" if not session.is_terminal
                                    else "The meeting is over for this session")
         self.current.setVisible(not session.is_terminal or count > 0)
-        self.history.clear()
-        for entry in session.participant_history:
-            bot = " (bot)" if entry.get("is_bot") else ""
-            QTreeWidgetItem(self.history, [local_time(entry.get("timestamp"), with_date=False),
-                                           f"{entry.get('participant_name', '')}{bot}",
-                                           entry.get("event", "")])
-        self.history.scrollToBottom()
+        history = session.participant_history
+        shown = len(self._history)
+        if history[:shown] != self._history:
+            self.history.clear()
+            self._history, shown = [], 0
+        if len(history) > shown:
+            for entry in history[shown:]:
+                bot = " (bot)" if entry.get("is_bot") else ""
+                QTreeWidgetItem(self.history, [local_time(entry.get("timestamp"), with_date=False),
+                                               f"{entry.get('participant_name', '')}{bot}",
+                                               entry.get("event", "")])
+            self._history = list(history)
+            self.history.scrollToBottom()
 
     def current_names(self) -> list[str]:
         return [self.current.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.current.count())]

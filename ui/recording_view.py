@@ -47,6 +47,7 @@ class RecordingView(QWidget):
 
         self._directory: Path | None = None
         self._counts: tuple | None = None
+        self._stale = False  # the files listed are not those of the counts shown
         self.open_button.clicked.connect(self.open_folder)
 
     def show_session(self, session: Session, directory: Path) -> None:
@@ -59,11 +60,20 @@ class RecordingView(QWidget):
         counts = (session.segment_count, session.audio_file_count, session.video_file_count,
                   session.total_size_bytes, session.status)
         if directory != self._directory or counts != self._counts:
-            # The folder is read when what the session reports about it changes.
+            # The folder is read when what the session reports about it changes, and only
+            # while the list is in view: a recording session reports every few seconds.
             self._directory, self._counts = directory, counts
+            self._stale = True
+        if self._stale and self.isVisible():
+            self._list_files()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
             self._list_files()
 
     def _list_files(self) -> None:
+        self._stale = False
         self.files.clear()
         directory = self._directory
         exists = directory is not None and directory.is_dir()

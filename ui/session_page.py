@@ -92,6 +92,7 @@ class SessionPage(QWidget):
         self._notes_of = notes_of
         self._notes_job_of = notes_job_of  # a queued or running notes job's last event
         self.session: Session | None = None
+        self._fixed: tuple[str, bool, Path] | None = None  # see _copy_and_folder
 
         self.platform_label = QLabel()
         self.title = TitleEdit(point_size=15)
@@ -193,6 +194,7 @@ class SessionPage(QWidget):
         if session is None:
             self.session = None
             return False
+        self._fixed = None
         self.session = session
         self._load_transcript(session)
         self.log.set_entries(self.store.logs(session_id))
@@ -244,11 +246,20 @@ class SessionPage(QWidget):
             return "Nothing was transcribed in this session."
         return "Waiting for someone to speak…"
 
+    def _copy_and_folder(self, session: Session) -> tuple[bool, Path]:
+        """Whether the session is a copy from another Meeting Buddy, and its folder: fixed for a
+        session, so read once when it is chosen rather than at each of its events, where every
+        read of the store or the disk waits again for the recorder's threads."""
+        if self._fixed is None or self._fixed[0] != session.session_id:
+            self._fixed = (session.session_id, self.store.session_origin(session.session_id)[0],
+                           self._folder_of(session))
+        return self._fixed[1], self._fixed[2]
+
     def _show(self, session: Session) -> None:
         self.session = session
         self.platform_label.setPixmap(platform_icon(session.platform).pixmap(QSize(28, 28)))
         self.title.show_title(session_title(session))
-        copy = self.store.session_origin(session.session_id)[0]
+        copy, folder = self._copy_and_folder(session)
         self.title.set_editable(not copy, "A copy from another Meeting Buddy: rename it there")
         self.badge.set_status(session.status)
         self.stop_button.setEnabled(not session.is_terminal and session.status is not Status.LEAVING)
@@ -261,27 +272,27 @@ class SessionPage(QWidget):
         self.participants.show_session(session)
         self.tabs.setTabText(self.PARTICIPANTS, f"Participants ({len(session.current_participants)})"
                              if not session.is_terminal else "Participants")
-        self.recording.show_session(session, self._folder_of(session))
+        self.recording.show_session(session, folder)
         if self._talk_time_loaded:
             self.talk_time.set_duration(session_duration(session))
         self.transcript.text.setPlaceholderText(self._placeholder(session))
         self.transcript.set_behind(None if session.is_terminal else session.metadata.get(LIVE_BEHIND_KEY))
         self._show_diagnostics_button(session)
-        self._show_refine(session, copy)
+        self._show_refine(session, copy, folder)
         self.transcript.set_speakers_renamable(session.is_terminal and not copy)
         self.notes.set_writable(session.is_terminal and not copy,
                                 "A copy from another Meeting Buddy: write its notes there." if copy
                                 else "Notes can be written once the meeting has ended.")
-        self._show_playback(session)
+        self._show_playback(session, copy, folder)
 
     # -- the after-meeting pass ------------------------------------------------------------------
 
-    def _show_refine(self, session: Session, copy: bool) -> None:
+    def _show_refine(self, session: Session, copy: bool, folder: Path) -> None:
         """"Improve transcript" for a finished session recorded here (not a `copy`) with audio
         on disk."""
         sid = session.session_id
         refinable = (session.is_terminal and not copy
-                     and any(self._folder_of(session).glob("audio_*.ogg")))
+                     and any(folder.glob("audio_*.ogg")))
         self.refine.show_session(refinable=refinable, current=transcript_revision(session),
                                  kept=self.store.transcript_revisions(sid) if refinable else [],
                                  job=self._refine_job_of(sid))
@@ -317,10 +328,10 @@ class SessionPage(QWidget):
 
     # -- playback --------------------------------------------------------------------------------
 
-    def _show_playback(self, session: Session) -> None:
+    def _show_playback(self, session: Session, copy: bool, folder: Path) -> None:
         """The recording of a finished session recorded here; the player is loaded again only
         when the session or what it recorded changes."""
-        if self.store.session_origin(session.session_id)[0]:
+        if copy:
             reason = "This session is a copy from another Meeting Buddy; its recording is there."
         elif not session.is_terminal:
             reason = "The recording can be played once the session has ended."
@@ -335,7 +346,7 @@ class SessionPage(QWidget):
             self.player.unavailable(reason)
         else:
             start, segment_seconds = recording_facts(session)
-            self.player.load(recording_timeline(self._folder_of(session), start=start,
+            self.player.load(recording_timeline(folder, start=start,
                                                 segment_seconds=segment_seconds))
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
@@ -364,7 +375,7 @@ class SessionPage(QWidget):
     def newest_diagnostics(self) -> Path | None:
         if self.session is None:
             return None
-        found = bundles(self._folder_of(self.session))
+        found = bundles(self._copy_and_folder(self.session)[1])
         return found[-1] if found else None
 
     def open_diagnostics(self) -> None:

@@ -10,6 +10,8 @@ deliberately wrong, so that a refined transcript is told apart from the live one
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 
 import numpy as np
@@ -22,6 +24,7 @@ from app.models import Session, Status
 from app.refine import RefineCancelled, RefineOptions, RefineState, refine_session, transcript_revision
 from app.sessions import SessionManager, StartRequest
 from app.store import Store
+from recorder.priority import BULK_NICENESS
 from tests.app.test_refine_helpers import write_wav
 from tests.fakes import ACTIVE, JOINING, RECORDING, recorded_speech, say, scripted, status
 from tests.recorder.test_transcriber import conversation, recall
@@ -228,8 +231,14 @@ def test_the_refiner_runs_off_the_loop_reports_progress_and_cancels(recorded, st
     sid = session.session_id
     before = [t.text for t in store.transcripts(sid)]
     states: list[tuple[str, float]] = []
-    manager.bus.subscribe(lambda e: states.append((e.data["state"], e.data["progress"])), session_id=sid,
-                          kinds={"refine"})
+    niceness_at_work: set[int] = set()
+
+    def heard(event) -> None:
+        states.append((event.data["state"], event.data["progress"]))
+        if event.data["state"] == "running" and 0 < event.data["progress"] < 1:  # published by the work
+            niceness_at_work.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    manager.bus.subscribe(heard, session_id=sid, kinds={"refine"})
     manager.refiner.options = OPTIONS
 
     async def cancel_then_refine() -> tuple[RefineState, RefineState]:
@@ -260,6 +269,9 @@ def test_the_refiner_runs_off_the_loop_reports_progress_and_cancels(recorded, st
     assert any(state == "running" and 0 < share < 1 for state, share in second)
     assert [share for _, share in second] == sorted(share for _, share in second)
     assert transcript_revision(manager.get(sid)) == "refined:tiny.en"
+    window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    below = max(window, BULK_NICENESS) if sys.platform.startswith("linux") else window
+    assert niceness_at_work == {below}  # the pass runs below the window
 
 
 def test_each_session_is_refined_after_it_ends_when_the_setting_says_so(store, speech):

@@ -222,7 +222,10 @@ def test_a_session_started_from_the_form_shows_status_people_and_transcript_live
     assert page.tabs.tabText(page.PARTICIPANTS) == "Participants (3)"
     assert any("Screen capture is off" in line for line in page.log.visible_lines())
     assert page.recording.segments.text() == "1"
+    assert page.recording.files.count() == 0  # the folder is read when its tab is shown
+    page.tabs.setCurrentWidget(page.recording)
     assert page.recording.files.item(0).text().startswith("audio_0001.ogg")
+    page.tabs.setCurrentWidget(page.transcript)
 
     qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.badge.text() == "Completed")
