@@ -25,6 +25,7 @@ from app.talk_time import talk_time
 from app.text import clean_text
 from app.timeutil import parse_iso
 from app.titles import session_title
+from app.workers import LockBreaks
 
 UNKNOWN_SPEAKER = "Unknown speaker"
 _MISSING = "—"
@@ -486,7 +487,9 @@ def _docx(session: Session, segments: Sequence[TranscriptSegment], notes: Meetin
     # Appending to the body scans all of it each time (quadratic for a long meeting), while
     # inserting before a known paragraph does not: the transcript is built backwards.
     anchor = None
+    pause = LockBreaks()  # the window's thread gets its turns while the paragraphs are built
     for block in reversed(blocks):
+        pause()
         said = anchor.insert_paragraph_before(block.text) if anchor else document.add_paragraph(block.text)
         heading = said.insert_paragraph_before()
         # Direct formatting: assigning a named style looks it up among all styles per call.
@@ -497,6 +500,7 @@ def _docx(session: Session, segments: Sequence[TranscriptSegment], notes: Meetin
         stamp.font.color.rgb = RGBColor(0x6B, 0x6B, 0x6B)
         anchor = heading
 
+    pause()
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

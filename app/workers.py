@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -34,3 +35,21 @@ def settle_heap() -> None:
     window waits for it: a pass that took 60 ms with a model loaded takes a few without."""
     gc.collect()
     gc.freeze()
+
+
+class LockBreaks:
+    """Pauses for a CPU-bound job off the GUI thread that lets go of the interpreter lock in
+    many brief calls (lxml's, building a DOCX). CPython gives the lock to a waiting thread only
+    once it has waited a whole switch interval (5 ms) with no release in between, and each
+    brief release restarts that wait: such a job can keep the window's thread out for 100 ms
+    and more. Called between steps, this sleeps a moment every `every_s` of work, which lets
+    the window in."""
+
+    def __init__(self, every_s: float = 0.004, pause_s: float = 0.0005) -> None:
+        self.every_s, self.pause_s = every_s, pause_s
+        self._since = time.perf_counter()
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self._since >= self.every_s:
+            time.sleep(self.pause_s)
+            self._since = time.perf_counter()
