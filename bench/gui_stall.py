@@ -13,13 +13,16 @@
   it is held against, the same against the `default` page. Measured from admission to the end;
   the stalls while the bot joins (the live model loads then) are reported apart, without a
   target. Each bot session starts once the sessions before it have their after-meeting pass
-  and notes done, so the figure is the page's and the live session's, not theirs.
+  and notes done, so the figure is the page's and the live session's, not theirs. The
+  simulator serves the pages from a process of its own, as a meeting service is elsewhere:
+  in the window's process its server threads would share the interpreter lock with it.
 
 A stall is a gap between ticks minus the 10 ms interval."""
 from __future__ import annotations
 
 import asyncio
 import itertools
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -142,6 +145,46 @@ def store_long_meeting() -> str:
     return session.session_id
 
 
+def _serve_simulator(port: int, conn: Any) -> None:
+    """The simulator's process: answers (platform, scenario) with a meeting link, None stops."""
+    from recorder.simulator import MeetingSimulator
+
+    sim = MeetingSimulator(port=port).start()
+    try:
+        conn.send(sim.cert_fingerprint)
+        while (asked := conn.recv()) is not None:
+            conn.send(sim.example_link(*asked))
+    finally:
+        sim.stop()
+
+
+class SimulatorProcess:
+    """The meeting simulator in a child process, for as much of it as the bench uses."""
+
+    def __init__(self, port: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve_simulator, args=(port, child), daemon=True,
+                                        name="meeting-simulator")
+        self._process.start()
+        if not self._conn.poll(120):
+            self.stop()
+            raise RuntimeError("the meeting simulator's process did not start")
+        self.cert_fingerprint: str = self._conn.recv()
+
+    def example_link(self, platform: str, scenario: str) -> str:
+        self._conn.send((platform, scenario))
+        return self._conn.recv()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._conn.send(None)
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
 class BotPages:
     """The session runners of the bench's window: the scripted one, or the real bot for the
     links it made on the meeting simulator."""
@@ -248,7 +291,6 @@ async def scenario(app, meter: StallMeter, long_id: str, runs: int, live_s: floa
 
 def measure(mode: Mode) -> BenchResult:
     from recorder.bot.chromium import prepare_qtwebengine_environment
-    from recorder.simulator import MeetingSimulator
     from recorder.simulator.hosts import host_resolver_rules
     from recorder.simulator.testing import free_port
 
@@ -268,7 +310,7 @@ def measure(mode: Mode) -> BenchResult:
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    sim = MeetingSimulator(port=port).start()
+    sim = SimulatorProcess(port)
     pages = BotPages(sim)
     sessions: list[dict[str, Any]] = []
     app = Application(runner_factory=pages.runner)
