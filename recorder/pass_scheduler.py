@@ -31,7 +31,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from recorder.drops import LogFn
-from recorder.priority import lower_this_thread
 
 COST_WEIGHT = 0.2  # of the newest pass in the running mean of a partial pass's cost
 CONTENDER_WINDOW = 3.0  # seconds a lane that asked for a partial counts as wanting them
@@ -222,7 +221,6 @@ class PassScheduler:
         return None
 
     def _work(self) -> None:
-        lower_this_thread()  # with what it starts (the tokenizer's pool): below the window
         while True:
             with self._cond:
                 job = None

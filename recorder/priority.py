@@ -7,6 +7,11 @@ Linux only: there niceness belongs to each thread, and threads a thread starts (
 engine's own workers) inherit it. Elsewhere the process shares one priority, which must
 stay the window's, so nothing changes there. Lowering is one-way for an unprivileged
 process: only threads made for the work are lowered, never a pooled one.
+
+What is lowered computes outside the interpreter (an engine's pool, a codec, swscale, a
+browser process) or briefly drives such work. A thread that runs Python at length stays at
+the window's priority: lowered, it would hold the interpreter lock while it waits for a
+core, and the window's thread would wait with it.
 """
 from __future__ import annotations
 

@@ -167,9 +167,15 @@ class ScreenCapture:
 
     @staticmethod
     def _to_picture(shot, width: int, height: int) -> av.VideoFrame:
-        """Scaled and converted to the encoder's yuv420p in one pass."""
-        bgra = np.frombuffer(shot.bgra, dtype=np.uint8).reshape(shot.height, shot.width, 4)
-        frame = av.VideoFrame.from_ndarray(bgra, format="bgra")
+        """Scaled and converted to the encoder's yuv420p in one pass. The pixels are copied
+        into the frame by numpy and converted by swscale, both without the interpreter lock
+        (copying through `shot.bgra` and `from_ndarray` held it ~15 ms a frame, the window's
+        thread waiting all along)."""
+        frame = av.VideoFrame(shot.width, shot.height, "bgra")
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(shot.height, plane.line_size)
+        np.copyto(rows[:, : shot.width * 4],
+                  np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width * 4))
         return frame.reformat(width=width, height=height, format="yuv420p", interpolation="AREA")
 
     def _log(self, level: str, message: str) -> None:

@@ -35,7 +35,6 @@ from recorder.final_decode import decode_through, keep_shown
 from recorder.live_progress import BehindFn, BehindReporter, SkipLog, SkippedFn
 from recorder.local_agreement import Word
 from recorder.pass_scheduler import LIVE_WORKERS, PassJob, PassKind, PassScheduler, shared_scheduler
-from recorder.priority import lower_this_thread
 from recorder.speakers import SpeakerTimeline
 from recorder.streaming_vad import SAMPLE_RATE
 from recorder.transcript_text import MAX_COMPRESSION_RATIO, TranscriptResult, cut_point, ends_sentence
@@ -306,7 +305,6 @@ class StreamingTranscriber:
     # --- the VAD thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        lower_this_thread()
         if self._model is None:
             self._guarded(self._load_model)
         while True:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from recorder.pass_scheduler import PassKind, PassScheduler
 from recorder.priority import BULK_NICENESS, lower_process, lower_this_thread, run_lowered
 from recorder.whisper_models import load_whisper, resolve_model
 
@@ -61,20 +60,6 @@ def test_whisper_engine_workers_run_below_the_window():
     started = threads() - before
     assert model is not None and len(started) >= 3
     assert all(niceness(tid) >= BULK_NICENESS for tid in started)
-
-
-def test_live_whisper_passes_run_below_the_window():
-    window = niceness(threading.get_native_id())
-    ran: list[int] = []
-    done = threading.Event()
-    scheduler = PassScheduler(2)
-    try:
-        scheduler.client("session").submit("speaker", PassKind.REQUIRED,
-                                           lambda job: (ran.append(niceness(threading.get_native_id())), done.set()))
-        assert done.wait(10)
-    finally:
-        scheduler.stop()
-    assert ran == [max(window, BULK_NICENESS)] and niceness(threading.get_native_id()) == window
 
 
 def test_another_process_is_lowered_whole_but_never_its_parent_unless_that_is_the_browser_zygote():

@@ -93,6 +93,20 @@ def test_a_region_capture_has_the_regions_size_and_content(coloured_window):
     assert np.abs(frames[-1].image[10:-10, 10:-10].astype(int) - COLOUR).max() <= 2
 
 
+def test_a_picture_of_any_width_keeps_its_pixels_where_they_were():
+    from mss.screenshot import ScreenShot
+
+    # 37 pixels: rows of the frame are padded past the picture's width.
+    width, height = 37, 10
+    bgra = np.zeros((height, width, 4), np.uint8)
+    bgra[:, :18] = (255, 0, 0, 255)     # blue on the left (bytes are B, G, R, A)
+    bgra[:, 19:] = (0, 0, 255, 255)     # red on the right
+    shot = ScreenShot(bytearray(bgra.tobytes()), {"left": 0, "top": 0, "width": width, "height": height})
+    picture = ScreenCapture._to_picture(shot, 36, 10).to_ndarray(format="rgb24").astype(int)
+    assert np.abs(picture[:, :16] - (0, 0, 255)).max() <= 30
+    assert np.abs(picture[:, 20:] - (255, 0, 0)).max() <= 30
+
+
 def test_a_slow_consumer_costs_frames_that_are_counted_and_logged(display):
     logs = []
     clock = SessionClock()
