@@ -189,12 +189,16 @@ class JobQueue(ABC, Generic[J]):
             self._publish(job)
         self._make_way(job)
 
+    def _overtaken(self, job: J, *, busy: bool = False) -> bool:
+        """Whether an automatic job waits now: while a session records (or while `busy`),
+        the live transcript and the window need the cores more. A job someone asked for, or
+        one cancelled, goes on."""
+        return (job.automatic and not job.cancel_requested.is_set()
+                and (busy or self.manager.store.has_live_sessions()))
+
     def _make_way(self, job: J) -> None:  # the worker thread
-        """An automatic job that a new meeting overtook waits at its next progress point until
-        no session records: the live transcript and the window need the cores more. A job
-        someone asked for goes on."""
-        while (job.automatic and not job.cancel_requested.is_set()
-               and self.manager.store.has_live_sessions()):
+        """A job that a new meeting overtook waits at its next progress point."""
+        while self._overtaken(job):
             job.cancel_requested.wait(QUIET_POLL_S)
 
     def _publish(self, job: J) -> None:

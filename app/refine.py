@@ -270,8 +270,7 @@ class Refiner(JobQueue[RefineJob]):
 
     async def _before_turn(self, job: RefineJob) -> None:
         """An automatic pass waits while this session's work winds down and other sessions record."""
-        while job.automatic and not job.cancel_requested.is_set() and (
-                self.manager.is_running(job.session_id) or self.manager.store.has_live_sessions()):
+        while self._overtaken(job, busy=self.manager.is_running(job.session_id)):
             await asyncio.sleep(QUIET_POLL_S)
 
     # -- running ---------------------------------------------------------------------------

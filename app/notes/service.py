@@ -147,7 +147,7 @@ class Notetaker(JobQueue[NotesJob]):
             refine = self.manager.refiner.job(job.session_id)
             if refine is not None and refine.active:
                 await self.manager.refiner.wait(job.session_id)
-            elif job.automatic and self.manager.store.has_live_sessions():
+            elif self._overtaken(job):
                 await asyncio.sleep(QUIET_POLL_S)
             else:
                 return
