@@ -53,14 +53,17 @@ def run_lowered(func: Callable[[], T], niceness: int = BULK_NICENESS) -> T:
     return result[0]
 
 
-def lower_process(pid: int, niceness: int = BULK_NICENESS) -> int:
+def lower_process(pid: int, niceness: int = BULK_NICENESS, *, zygote: bool = True) -> int:
     """Every thread of another process of ours (a page's renderer) at `niceness` at least, and
-    its parent too when that is the browser's zygote, which forks the renderers still to
-    come. Returns the threads lowered now. The browser may raise a renderer's main thread
-    again when its page comes to the front, so callers repeat this now and then."""
+    with `zygote` its parent too when that is the browser's zygote, which forks the renderers
+    still to come. Returns the threads lowered now. The browser may raise a renderer's main
+    thread again when its page comes to the front, so callers repeat this now and then (the
+    zygote need not be)."""
     if not sys.platform.startswith("linux") or pid <= 0:
         return 0
     lowered = _lower_threads(pid, niceness)
+    if not zygote:
+        return lowered
     try:
         parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
         if b"--type=zygote" in Path(f"/proc/{parent}/cmdline").read_bytes():

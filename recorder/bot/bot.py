@@ -531,7 +531,7 @@ class MeetingBot(QObject):
     def _on_clock(self) -> None:
         now = time.monotonic()
         if self._page is not None:
-            lower_process(self._page.renderProcessPid())
+            lower_process(self._page.renderProcessPid(), zygote=False)
         if self._input is not None and self._view is not None and self._monitor.phase in (LOBBY, ADMITTED):
             # Toolbars hide after a few seconds without pointer movement, and with them the
             # leave control and the proof of admission (docs/PLATFORMS.md, "Toolbars hide").
