@@ -21,10 +21,12 @@ A stall is a gap between ticks minus the 10 ms interval."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import multiprocessing
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,14 +58,23 @@ BOT_SESSION_TIMEOUT_S = 180.0
 
 
 class StallMeter:
-    """Ticks every TICK_MS on the GUI thread and files each stall under the current phase."""
+    """Ticks every TICK_MS on the GUI thread and files each stall under the current phase;
+    notes the stalls over LONG_STALL_MS (when in their phase) and the garbage collector's
+    passes over LONG_STALL_MS / 3 (any thread's: each holds the interpreter lock)."""
+
+    LONG_STALL_MS = 30.0
 
     def __init__(self) -> None:
         from PySide6.QtCore import Qt, QTimer
 
         self.phase: str | None = None
         self.stalls: dict[str, list[float]] = {}
+        self.long_stalls: list[tuple[str, float, float]] = []      # phase, ms, s into the phase
+        self.collector_pauses: list[tuple[str | None, int, float, str]] = []  # phase, generation, ms, thread
         self._last: float | None = None
+        self._phase_began = time.perf_counter()
+        self._collecting: dict[int, float] = {}
+        gc.callbacks.append(self._collector)
         self._timer = QTimer(interval=TICK_MS)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
@@ -72,10 +83,25 @@ class StallMeter:
     def _tick(self) -> None:
         now = time.perf_counter()
         if self._last is not None and self.phase is not None:
-            self.stalls.setdefault(self.phase, []).append(max(0.0, (now - self._last) * 1000.0 - TICK_MS))
+            stall = max(0.0, (now - self._last) * 1000.0 - TICK_MS)
+            self.stalls.setdefault(self.phase, []).append(stall)
+            if stall > self.LONG_STALL_MS:
+                self.long_stalls.append((self.phase, round(stall, 1), round(now - self._phase_began, 1)))
         self._last = now
 
+    def _collector(self, stage: str, info: dict[str, int]) -> None:
+        thread = threading.get_ident()
+        if stage == "start":
+            self._collecting[thread] = time.perf_counter()
+        elif (began := self._collecting.pop(thread, None)) is not None:
+            ms = (time.perf_counter() - began) * 1000.0
+            if ms > self.LONG_STALL_MS / 3:
+                self.collector_pauses.append((self.phase, info["generation"], round(ms, 1),
+                                              threading.current_thread().name))
+
     def enter(self, phase: str | None) -> None:
+        if phase != self.phase:
+            self._phase_began = time.perf_counter()
         self.phase = phase
 
     def worst(self, prefix: str) -> float:
@@ -83,6 +109,8 @@ class StallMeter:
 
     def stop(self) -> None:
         self._timer.stop()
+        if self._collector in gc.callbacks:
+            gc.callbacks.remove(self._collector)
 
 
 def live_session_steps() -> Iterator[Step]:
@@ -338,6 +366,8 @@ def measure(mode: Mode) -> BenchResult:
             for page in ("default", "hostile")},
         "export_stall_ms_by_step": {step: round(max(meter.worst(f"{r}:export:{step}") for r in range(runs)), 1)
                                     for step in ["open", *FORMATS]},
+        "stalls_over_30ms": meter.long_stalls,
+        "collector_pauses_over_10ms": meter.collector_pauses,
         "live_tick_stall_p95_ms": round(summarize(
             [x for phase, v in meter.stalls.items() if phase.endswith(":live") for x in v])["p95"], 2),
     }
