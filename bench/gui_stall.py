@@ -174,7 +174,8 @@ def store_long_meeting() -> str:
 
 
 def _serve_simulator(port: int, conn: Any) -> None:
-    """The simulator's process: answers (platform, scenario) with a meeting link, None stops."""
+    """The simulator's process: answers (platform, scenario) with a meeting link; None, or
+    the bench's end, stops it."""
     from recorder.simulator import MeetingSimulator
 
     sim = MeetingSimulator(port=port).start()
@@ -182,6 +183,8 @@ def _serve_simulator(port: int, conn: Any) -> None:
         conn.send(sim.cert_fingerprint)
         while (asked := conn.recv()) is not None:
             conn.send(sim.example_link(*asked))
+    except EOFError:  # the bench ended without a word
+        pass
     finally:
         sim.stop()
 

@@ -153,8 +153,14 @@ class SessionsList(QWidget):
         header.setSectionResizeMode(SessionsModel.STATUS, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(SessionsModel.STATUS, 104)
         header.setSectionResizeMode(SessionsModel.MEETING, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(SessionsModel.STARTED, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SessionsModel.DURATION, QHeaderView.ResizeMode.ResizeToContents)
+        # Fitted when rows come, not at each change: a column sized to its contents asks the
+        # model for every row's cells whenever one changes (hundreds of calls into Python per
+        # event of a running session, each waiting for the interpreter lock).
+        header.setSectionResizeMode(SessionsModel.STARTED, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(SessionsModel.DURATION, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(SessionsModel.DURATION, self.table.fontMetrics().horizontalAdvance("88:88:88") + 16)
+        self.model.modelReset.connect(self._fit_started)
+        self.model.rowsInserted.connect(self._fit_started)
         header.setHighlightSections(False)
 
         filters = QHBoxLayout()
@@ -197,6 +203,9 @@ class SessionsList(QWidget):
         self._update_count()
         if selected:
             self.select(selected)
+
+    def _fit_started(self) -> None:
+        self.table.resizeColumnToContents(SessionsModel.STARTED)
 
     def _update_count(self) -> None:
         shown = self.model.rowCount()
